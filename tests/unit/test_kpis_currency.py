@@ -1,0 +1,94 @@
+"""Conversion of minor-unit amounts into the reporting currency."""
+
+from decimal import Decimal
+
+import polars as pl
+import pytest
+
+from console.kpis import to_reporting_currency
+from console.money import MoneyError
+
+RATES = {"EUR": Decimal("1.08"), "JPY": "0.0067", "KWD": "3.25"}
+
+
+def convert(amounts: list[int | None], currencies: list[str], **kwargs: object) -> list:
+    df = pl.DataFrame(
+        {"amount_minor": amounts, "currency": currencies},
+        schema={"amount_minor": pl.Int64, "currency": pl.String},
+    )
+    options: dict = {"rates": RATES, "reporting": "USD"} | kwargs
+    out = to_reporting_currency(
+        df, amount_cols=["amount_minor"], currency_col="currency", **options
+    )
+    assert set(out["currency"]) <= {options["reporting"]}
+    return out["amount_minor"].to_list()
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "expected"),
+    [
+        (10_000, "USD", 10_000),  # reporting currency passes through at rate 1
+        (10_000, "EUR", 10_800),  # 100.00 EUR * 1.08
+        (1_000, "JPY", 670),  # 1000 JPY (exponent 0) * 0.0067 = 6.70 USD
+        (1_234, "KWD", 401),  # 1.234 KWD (exponent 3) * 3.25 = 4.0105 -> 4.01
+        (1_250, "EUR", 1_350),  # 13.50 exactly
+        (25, "EUR", 27),  # 0.27 exactly
+        (-5, "EUR", -5),  # -0.054 -> -0.05
+        (None, "EUR", None),
+    ],
+)
+def test_conversion(amount: int | None, currency: str, expected: int | None) -> None:
+    assert convert([amount], [currency]) == [expected]
+
+
+def test_rounds_half_up_away_from_zero() -> None:
+    rates = {"EUR": "1.5"}
+    assert convert([5, -5, 3, -3], ["EUR"] * 4, rates=rates) == [8, -8, 5, -5]
+
+
+def test_into_a_zero_exponent_currency() -> None:
+    # 1.00 USD = 150.5 JPY -> 151 (half-up)
+    assert convert([100], ["USD"], rates={"USD": "150.5"}, reporting="JPY") == [151]
+
+
+def test_several_columns_and_other_columns_untouched() -> None:
+    df = pl.DataFrame({"id": [1, 2], "a": [100, 200], "b": [1, 3], "currency": ["EUR", "USD"]})
+    out = to_reporting_currency(
+        df, amount_cols=["a", "b"], currency_col="currency", rates={"EUR": "2"}, reporting="USD"
+    )
+    assert out.rows() == [(1, 200, 2, "USD"), (2, 200, 3, "USD")]
+    assert out.schema["a"] == pl.Int64
+
+
+def test_missing_rate_is_rejected() -> None:
+    with pytest.raises(ValueError, match="GBP"):
+        convert([1], ["GBP"])
+
+
+def test_unknown_currency_is_rejected() -> None:
+    with pytest.raises(MoneyError):
+        convert([1], ["XYZ"], rates={"XYZ": "1"})
+
+
+def test_float_rate_is_rejected() -> None:
+    with pytest.raises(MoneyError):
+        convert([1], ["EUR"], rates={"EUR": 1.08})
+
+
+@pytest.mark.parametrize("rate", ["0", "-1", "NaN"])
+def test_non_positive_rate_is_rejected(rate: str) -> None:
+    with pytest.raises(ValueError, match="positive"):
+        convert([1], ["EUR"], rates={"EUR": rate})
+
+
+def test_null_currency_is_rejected() -> None:
+    df = pl.DataFrame({"a": [1]}).with_columns(currency=pl.lit(None, dtype=pl.String))
+    with pytest.raises(ValueError, match="null"):
+        to_reporting_currency(
+            df, amount_cols=["a"], currency_col="currency", rates=RATES, reporting="USD"
+        )
+
+
+def test_overflow_is_rejected() -> None:
+    with pytest.raises(ValueError, match="Int64"):
+        convert([2**63 - 1], ["EUR"], rates={"EUR": "2"})
