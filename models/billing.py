@@ -9,6 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from models.types import fk, minor, pk, ts, utcnow
 
+
 class BillRun(SQLModel, table=True):
     """A run that drafts one invoice per billable subscription for a period (idempotent)."""
 
@@ -81,7 +82,7 @@ class InvoiceNumberSequence(SQLModel, table=True):
     last_number: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False))
 
 class InvoiceLine(SQLModel, table=True):
-    """One rounded line of an invoice, with the quantity, unit price and range breakdown behind it."""
+    """One rounded invoice line with the quantity, unit price and range breakdown behind it."""
 
     __tablename__ = "invoice_line"
 

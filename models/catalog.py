@@ -70,7 +70,7 @@ class Plan(SQLModel, table=True):
 
 
 class PlanVersion(SQLModel, table=True):
-    """A versioned rate card of a plan: draft -> pending_approval -> approved -> published -> retired."""
+    """A versioned rate card: draft -> pending_approval -> approved -> published -> retired."""
 
     __tablename__ = "plan_version"
     __table_args__ = (sa.UniqueConstraint("plan_id", "number"),)

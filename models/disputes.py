@@ -11,7 +11,10 @@ from models.types import fk, minor, pk, ts, utcnow
 
 
 class Dispute(SQLModel, table=True):
-    """open -> investigating -> awaiting_customer -> resolved_credited | resolved_rejected | withdrawn."""
+    """A dispute case.
+
+    open -> investigating -> awaiting_customer -> resolved_credited | resolved_rejected | withdrawn.
+    """
 
     __tablename__ = "dispute"
 

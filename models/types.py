@@ -50,7 +50,9 @@ def pk() -> Any:
     return sa.Column(BigIntPK, primary_key=True, autoincrement=True)
 
 
-def fk(target: str, *, nullable: bool = False, index: bool = True, ondelete: str | None = None) -> Any:
+def fk(
+    target: str, *, nullable: bool = False, index: bool = True, ondelete: str | None = None
+) -> Any:
     """A 64-bit foreign key column to ``target`` ("table.id")."""
     return sa.Column(
         sa.BigInteger().with_variant(sa.Integer(), "sqlite"),

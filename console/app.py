@@ -1,0 +1,28 @@
+"""The Reflex app: pages, theme, and the /auth routes mounted beside it.
+
+The only module under console/ that imports reflex.
+"""
+
+import logging
+
+import reflex as rx
+
+from console.web.auth_routes import build_auth_app
+from pages.admin import page as admin_page
+from pages.areas import page as areas_page
+from pages.audit import page as audit_page
+from pages.auth import page as auth_page
+from pages.customers import page as customers_page
+from pages.errors import not_found
+from pages.home import page as home_page
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+app = rx.App(
+    stylesheets=["/styles.css"],
+    api_transformer=build_auth_app(),
+)
+
+for area in (auth_page, home_page, customers_page, audit_page, admin_page, areas_page):
+    area.register(app)
+app.add_page(not_found, route="404", title="Not found")

@@ -1,0 +1,1 @@
+"""Identity rules: roles and permissions, password hashing, session tokens, OIDC claims."""

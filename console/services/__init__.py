@@ -1,0 +1,1 @@
+"""Use-cases: orchestrate domain rules and persistence in one transaction, with the audit trail."""

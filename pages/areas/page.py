@@ -1,0 +1,30 @@
+"""Areas whose issues have not landed yet: guarded pages with a clear notice."""
+
+import reflex as rx
+
+from pages.components.layout import placeholder, shell
+from pages.session import SessionState
+
+PENDING = (
+    ("/catalog", "Catalog & pricing", "catalog and pricing", 3),
+    ("/experiments", "Experiments", "experiments and rollouts", 7),
+    ("/invoices", "Invoice review", "bill run and invoice review", 4),
+    ("/disputes", "Disputes", "disputes", 5),
+    ("/collections", "Collections", "collections", 5),
+    ("/kpis", "KPI dashboards", "KPI dashboard", 6),
+)
+
+
+def _page(title: str, area: str, issue: int):
+    def render() -> rx.Component:
+        return shell(title, placeholder(area, issue))
+
+    render.__name__ = f"{area.replace(' ', '_')}_page"
+    return render
+
+
+def register(app: rx.App) -> None:
+    """Add the placeholder pages (each still guarded by its permission)."""
+    for route, title, area, issue in PENDING:
+        app.add_page(_page(title, area, issue), route=route, title=title,
+                     on_load=SessionState.guard_page)

@@ -1,0 +1,1 @@
+"""Shared widgets: the app shell, tables, pagination, cards."""
