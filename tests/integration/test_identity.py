@@ -29,7 +29,7 @@ def test_local_sign_in_ticket_session_and_sign_out(engine, users) -> None:
     ident = signin.identity_for_token(token)
     assert ident is not None and ident.email == "finance@demo.test"
     assert ident.roles == {Role.FINANCE}
-    with pytest.raises(SignInError, match="already used|no longer valid"):
+    with pytest.raises(SignInError, match=r"already used|no longer valid"):
         signin.redeem_ticket(ticket)
     with read_session(engine) as s:
         row = s.get(UserSession, ident.session_id)

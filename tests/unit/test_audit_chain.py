@@ -28,7 +28,7 @@ def test_changed_entry_is_named() -> None:
     rows = _chain(5)
     i, e, prev, h = rows[2]
     rows[2] = (i, replace(e, after={"status": "void"}), prev, h)
-    checked, broken = verify_chain(rows)
+    _checked, broken = verify_chain(rows)
     assert broken is not None and broken.entry_id == 3 and "changed" in broken.problem
 
 
