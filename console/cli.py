@@ -72,7 +72,7 @@ def seed(*, customers: int, months: int, seed_value: int, as_of: date | None) ->
         record(s, actor=Actor.system("system:seed"), action="demo.seed", object_type="database",
                object_id="demo", after={"customers": customers, "months": months,
                                         "seed": seed_value, "as_of": as_of})
-    return f"seeded {customers} customers x {months} months in {report.elapsed_s:.1f}s"
+    return f"seeded {customers} customers x {months} months in {report.elapsed_seconds:.1f}s"
 
 
 def _system_actors(session) -> dict[str, int]:

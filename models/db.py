@@ -71,12 +71,12 @@ def reset_engine() -> None:
 
 @contextmanager
 def read_session(engine: sa.Engine | None = None) -> Iterator[Session]:
-    """A session for reads; it never commits."""
+    """A session for reads; it never commits (closing ends its transaction).
+
+    Objects stay readable after the block (closed, not expired), so callers can map them.
+    """
     with Session(engine or get_engine(), expire_on_commit=False) as session:
-        try:
-            yield session
-        finally:
-            session.rollback()
+        yield session
 
 
 @contextmanager

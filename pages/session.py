@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import reflex as rx
 
-from console.auth.roles import ROLE_LABELS, Permission, Role, can
+from console.auth.roles import ROLE_LABELS, Permission, Role, can, permissions_for
 from console.auth.tokens import cookie_value
 from console.services import signin
 from console.services.identity import Identity
@@ -98,6 +98,8 @@ class SessionState(rx.State):
     user_email: str = ""
     role_label: str = ""
     nav_routes: list[str] = []
+    #: What the UI may offer (display only: handlers re-check on the server).
+    permissions: list[str] = []
     denied: bool = False
     ready: bool = False
 
@@ -136,6 +138,7 @@ class SessionState(rx.State):
         self.role_label = ", ".join(ROLE_LABELS[Role(r)] for r in sorted(ident.roles))
         self.nav_routes = [p.route for p in PAGES
                            if p.in_nav and (p.permission is None or can(ident.roles, p.permission))]
+        self.permissions = sorted(p.value for p in permissions_for(ident.roles))
         spec = page_for(self.router.route_id or self.router.url.path)
         self.denied = bool(spec and spec.permission and not can(ident.roles, spec.permission))
         self.ready = True
@@ -148,4 +151,5 @@ class SessionState(rx.State):
         self._user_id, self._roles = 0, []
         self.user_name = self.user_email = self.role_label = ""
         self.nav_routes = []
+        self.permissions = []
         return rx.call_script("window.location.assign('/auth/logout')")

@@ -18,7 +18,7 @@ from models.db import read_session, unit_of_work
 
 
 def _check_admin(session, actor_id: int):
-    ident_roles = identity._roles_of(session, actor_id)
+    ident_roles = identity.roles_of(session, actor_id)
     if not can(ident_roles, Permission.MANAGE_USERS):
         raise NotAllowed("Only admins manage users.")
     return actor_for(session, actor_id)

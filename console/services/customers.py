@@ -8,8 +8,11 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from console.auth.roles import Permission, can
 from console.money import format_minor
-from console.services.errors import NotFound
+from console.services.audit import Actor, actor_for, record
+from console.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from console.services.identity import roles_of
 from models import (
     Customer,
     Dispute,
@@ -21,7 +24,7 @@ from models import (
     SubscriptionEvent,
     UsageDaily,
 )
-from models.db import read_session
+from models.db import read_session, unit_of_work
 from models.types import micro_to_quantity, utcnow
 
 PAGE_SIZE = 50
@@ -190,6 +193,8 @@ class CustomerDetail:
     mrr: str
     credit_balance: str
     created: str
+    payment_terms_days: int
+    version: int
     subscriptions: list[SubscriptionView]
     timeline: list[TimelineItem]
     invoices: list[InvoiceItem]
@@ -264,7 +269,8 @@ def customer_detail(session: Session, customer_id: int, *, usage_days: int = 90,
         country=c.country, currency=cur, status=c.status,
         payment_terms=f"Net {c.payment_terms_days}", mrr=format_minor(c.mrr_minor, cur),
         credit_balance=format_minor(c.credit_balance_minor, cur),
-        created=c.created_at.strftime("%Y-%m-%d"),
+        created=c.created_at.strftime("%Y-%m-%d"), payment_terms_days=c.payment_terms_days,
+        version=c.version,
         subscriptions=[SubscriptionView(
             s.id, labels.get(s.plan_version_id, ("—", ""))[0], label(s.plan_version_id),
             s.status, s.seats, s.billing_interval,
@@ -298,3 +304,45 @@ FILTER_CHOICES = {
     "currency": ["USD", "EUR", "GBP"],
     "status": ["active", "past_due", "churned", "free"],
 }
+
+
+ALLOWED_TERMS = (0, 7, 15, 30, 45, 60, 90)
+
+
+def change_payment_terms(session: Session, *, customer_id: int, days: int, reason: str,
+                         expected_version: int, actor: Actor) -> None:
+    """Change a customer's payment terms (finance; audited; refused if someone changed it first).
+
+    Raises:
+        InvalidInput: for terms outside the allowed list or a missing reason.
+        Conflict: when the customer changed since ``expected_version`` was read.
+    """
+    if days not in ALLOWED_TERMS:
+        raise InvalidInput(f"Payment terms must be one of {', '.join(map(str, ALLOWED_TERMS))} "
+                           "days.")
+    if not reason.strip():
+        raise InvalidInput("Give a reason for the change.")
+    c = session.get(Customer, customer_id)
+    if c is None:
+        raise NotFound(f"No customer with id {customer_id}.")
+    before = c.payment_terms_days
+    changed = session.execute(
+        sa.update(Customer).where(Customer.id == customer_id, Customer.version == expected_version)
+        .values(payment_terms_days=days, version=Customer.version + 1)
+    ).rowcount
+    if changed != 1:
+        raise Conflict("This customer was changed by someone else; reload to see the change. "
+                       "Nothing was changed.")
+    record(session, actor=actor, action="customer.payment_terms", object_type="customer",
+           object_id=customer_id, before={"payment_terms_days": before},
+           after={"payment_terms_days": days}, reason=reason.strip())
+
+
+def update_payment_terms(actor_id: int, *, customer_id: int, days: int, reason: str,
+                         expected_version: int) -> None:
+    """Page-facing :func:`change_payment_terms`; re-checks the actor's permission inside."""
+    with unit_of_work() as s:
+        if not can(roles_of(s, actor_id), Permission.MANAGE_COLLECTIONS):
+            raise NotAllowed("Only finance changes payment terms.")
+        change_payment_terms(s, customer_id=customer_id, days=days, reason=reason,
+                             expected_version=expected_version, actor=actor_for(s, actor_id))

@@ -54,7 +54,8 @@ class Identity:
     session_id: str
 
 
-def _roles_of(session: Session, user_id: int) -> frozenset[Role]:
+def roles_of(session: Session, user_id: int) -> frozenset[Role]:
+    """The roles a user holds now (read fresh from the database)."""
     names = session.execute(sa.select(UserRole.role).where(UserRole.user_id == user_id)).scalars()
     return parse_roles(names)
 
@@ -220,7 +221,7 @@ def resolve_session(session: Session, token: str | None) -> Identity | None:
     if user is None or not user.is_active:
         return None
     return Identity(user_id=user.id, email=user.email, name=user.name,
-                    roles=_roles_of(session, user.id), session_id=sid)
+                    roles=roles_of(session, user.id), session_id=sid)
 
 
 def end_session(session: Session, token: str | None) -> None:
@@ -265,7 +266,7 @@ def provision_oidc_user(session: Session, *, issuer: str, subject: str, email: s
         return user
     if not user.is_active:
         raise SignInError("This account is disabled. Ask an admin.")
-    current = _roles_of(session, user.id)
+    current = roles_of(session, user.id)
     if current != roles:
         _set_roles(session, user, roles, granted_by=None)
         record(session, actor=actor, action="user.roles", object_type="user", object_id=user.id,
@@ -299,7 +300,7 @@ def list_users(session: Session) -> list[UserRow]:
         if u.is_active and u.locked_until and u.locked_until > now:
             status = "locked"
         rows.append(UserRow(u.id, u.email, u.name,
-                            ", ".join(sorted(r.value for r in _roles_of(session, u.id))),
+                            ", ".join(sorted(r.value for r in roles_of(session, u.id))),
                             u.auth_source, status,
                             u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "—"))
     return rows
@@ -314,7 +315,7 @@ def set_user_roles(session: Session, *, user_id: int, roles: Sequence[Role], act
     new = frozenset(roles)
     if user_id == actor.user_id and Role.ADMIN not in new:
         raise Conflict("You cannot remove your own admin role; ask another admin.")
-    before = _roles_of(session, user_id)
+    before = roles_of(session, user_id)
     if before == new:
         return
     _set_roles(session, user, new, granted_by=actor.user_id)

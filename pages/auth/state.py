@@ -1,6 +1,6 @@
 """Sign-in and invitation acceptance (the only handlers that run without a session)."""
 
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import reflex as rx
 
@@ -38,7 +38,7 @@ class SignInState(SessionState):
         cfg = settings()
         self.oidc_enabled = cfg.auth_mode == "oidc"
         self.local_enabled = cfg.auth_mode == "local"
-        self.demo = signin.demo_accounts()
+        self.demo = signin.demo_accounts() if self.local_enabled else []
         self.demo_password = signin.demo_password()
         self.busy = False
         if self._identity() is not None and not self.error:
@@ -61,6 +61,12 @@ class SignInState(SessionState):
         self.error = ""
         self.busy = True
         return rx.call_script(post_ticket(ticket, self._next))
+
+    @public
+    def start_oidc(self):  # noqa: ANN201
+        """Leave for the identity provider with a full page load (the server sets the cookie)."""
+        target = quote(self._next if self._next.startswith("/") else "/")
+        return rx.call_script(f"window.location.assign('/auth/oidc/login?next={target}')")
 
     @public
     def demo_sign_in(self, email: str):

@@ -56,9 +56,8 @@ def signin_view() -> rx.Component:
             ),
             rx.cond(
                 SignInState.oidc_enabled,
-                rx.el.a(rx.button("Sign in with your company account", width="100%",
-                                  size="3"),
-                        href="/auth/oidc/login", data_testid="oidc-signin", width="100%"),
+                rx.button("Sign in with your company account", width="100%", size="3",
+                          on_click=SignInState.start_oidc, data_testid="oidc-signin"),
             ),
             rx.cond(SignInState.demo.length() > 0, _demo_table()),
             spacing="4", width="440px", padding="2em",

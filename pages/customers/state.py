@@ -1,6 +1,7 @@
 """Customers list (server-side filters and pagination) and customer detail."""
 
 import plotly.graph_objects as go
+import reflex as rx
 
 from console.auth.roles import Permission
 from console.services import customers as svc
@@ -12,7 +13,7 @@ from console.services.customers import (
     SubscriptionView,
     TimelineItem,
 )
-from console.services.errors import NotFound
+from console.services.errors import NotFound, ServiceError
 from pages.session import SessionState, requires
 
 
@@ -105,6 +106,10 @@ class CustomerDetailState(SessionState):
     invoices: list[InvoiceItem] = []
     disputes: list[DisputeItem] = []
     usage_figure: go.Figure = go.Figure()
+    payment_terms_days: int = 30
+    _customer_id: int = 0
+    _version: int = 0
+    terms_error: str = ""
 
     @requires(Permission.VIEW_CUSTOMERS, quiet=True)
     def load(self):
@@ -114,12 +119,18 @@ class CustomerDetailState(SessionState):
         if not raw.isdigit():
             self.message = "No such customer."
             return
+        self._show(int(raw))
+
+    def _show(self, customer_id: int) -> None:
         try:
-            d = svc.customer_detail_view(int(raw))
+            d = svc.customer_detail_view(customer_id)
         except NotFound as exc:
             self.message = str(exc)
             return
         self.found = True
+        self._customer_id, self._version = d.id, d.version
+        self.payment_terms_days = d.payment_terms_days
+        self.terms_error = ""
         for key in ("code", "name", "email", "segment", "region", "country", "currency",
                     "status", "payment_terms", "mrr", "credit_balance", "created",
                     "subscriptions", "timeline", "invoices", "disputes"):
@@ -133,3 +144,22 @@ class CustomerDetailState(SessionState):
         fig.update_layout(height=280, margin={"l": 40, "r": 10, "t": 10, "b": 30},
                           legend={"orientation": "h"}, template="plotly_white")
         self.usage_figure = fig
+
+    @requires(Permission.MANAGE_COLLECTIONS)
+    def save_terms(self, form_data: dict):
+        """Change payment terms with a reason (finance); refused if the customer changed."""
+        try:
+            days = int(str(form_data.get("days", "")))
+        except ValueError:
+            self.terms_error = "Choose the payment terms."
+            return None
+        try:
+            svc.update_payment_terms(self._actor_id(), customer_id=self._customer_id, days=days,
+                                     reason=str(form_data.get("reason", "")),
+                                     expected_version=self._version)
+        except ServiceError as exc:
+            self.terms_error = str(exc)
+            return None
+        self.terms_error = ""
+        self._show(self._customer_id)
+        return rx.toast.success("Payment terms changed.")

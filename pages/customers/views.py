@@ -2,9 +2,10 @@
 
 import reflex as rx
 
-from console.services.customers import FILTER_CHOICES
+from console.services.customers import ALLOWED_TERMS, FILTER_CHOICES
 from pages.components.layout import pager, stat
 from pages.customers.state import CustomerDetailState, CustomersState
+from pages.session import SessionState
 
 
 def _select(name: str, placeholder: str) -> rx.Component:
@@ -68,6 +69,22 @@ def _section(title: str, *children: rx.Component) -> rx.Component:
                      padding_top="1em")
 
 
+def _terms_form() -> rx.Component:
+    s = CustomerDetailState
+    return rx.form(rx.hstack(
+        rx.text("Payment terms", size="2", weight="medium"),
+        rx.el.select(*[rx.el.option(f"Net {d}", value=str(d)) for d in ALLOWED_TERMS],
+                     name="days", default_value=s.payment_terms_days.to_string(),
+                     key=s.payment_terms_days.to_string(), class_name="native-select",
+                     data_testid="terms-days"),
+        rx.input(name="reason", placeholder="Reason (required)", width="260px",
+                 data_testid="terms-reason"),
+        rx.button("Save terms", type="submit", variant="soft", data_testid="terms-save"),
+        rx.cond(s.terms_error != "", rx.text(s.terms_error, color_scheme="red", size="2",
+                                             data_testid="terms-error")),
+        align="center", spacing="2"), on_submit=s.save_terms, reset_on_submit=True)
+
+
 def customer_detail_view() -> rx.Component:
     """Everything about one customer."""
     s = CustomerDetailState
@@ -81,6 +98,7 @@ def customer_detail_view() -> rx.Component:
                     s.currency, " · ", s.payment_terms, size="2", color_scheme="gray"),
             rx.hstack(stat("MRR", s.mrr, "customer-mrr"), stat("Credit balance", s.credit_balance),
                       stat("Customer since", s.created), spacing="3"),
+            rx.cond(SessionState.permissions.contains("manage_collections"), _terms_form()),
             _section("Subscriptions", rx.table.root(
                 rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
                     "Plan", "Status", "Seats", "Billing", "Current period", "MRR")])),

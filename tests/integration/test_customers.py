@@ -95,3 +95,30 @@ def test_detail_brings_everything_together(engine) -> None:
         assert d.usage[0].quantity == 1.5 and d.usage[0].meter == "API calls"
         with pytest.raises(NotFound):
             customer_detail(s, 999_999)
+
+
+def test_payment_terms_change_is_checked_versioned_and_audited(engine, users) -> None:
+    from console.services.customers import update_payment_terms
+    from console.services.errors import Conflict, InvalidInput, NotAllowed
+    from models import AuditEvent
+
+    _customers(engine, 1)
+    with read_session(engine) as s:
+        c = s.execute(sa.select(Customer)).scalar_one()
+    with pytest.raises(NotAllowed):
+        update_payment_terms(users["support"], customer_id=c.id, days=60, reason="asked",
+                             expected_version=c.version)
+    with pytest.raises(InvalidInput):
+        update_payment_terms(users["finance"], customer_id=c.id, days=61, reason="x",
+                             expected_version=c.version)
+    update_payment_terms(users["finance"], customer_id=c.id, days=60, reason="enterprise deal",
+                         expected_version=c.version)
+    with pytest.raises(Conflict, match="changed by someone else"):
+        update_payment_terms(users["finance2"], customer_id=c.id, days=15, reason="late",
+                             expected_version=c.version)
+    with read_session(engine) as s:
+        assert s.get(Customer, c.id).payment_terms_days == 60
+        ev = s.execute(sa.select(AuditEvent).where(AuditEvent.action == "customer.payment_terms")
+                       ).scalars().all()
+        assert len(ev) == 1 and ev[0].before == {"payment_terms_days": 30}
+        assert ev[0].actor_id == users["finance"] and ev[0].reason == "enterprise deal"

@@ -113,7 +113,7 @@ def test_oidc_provisioning_syncs_roles(engine) -> None:
         identity.provision_oidc_user(s, issuer="http://idp", subject="abc", email="ops@corp.test",
                                      name="Ops", roles=frozenset({Role.VIEWER}))
     with read_session(engine) as s:
-        assert identity._roles_of(s, uid) == {Role.VIEWER}
+        assert identity.roles_of(s, uid) == {Role.VIEWER}
         assert s.get(User, uid).email == "ops@corp.test"
     with unit_of_work(engine) as s, pytest.raises(SignInError, match="no role"):
         identity.provision_oidc_user(s, issuer="http://idp", subject="zzz", email="z@corp.test",

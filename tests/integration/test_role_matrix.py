@@ -26,6 +26,7 @@ EXPECTED_PUBLIC = {
     "SessionState.guard_page",  # decides sign-in/403 itself
     "SessionState.sign_out",  # revoking your own session needs no role
     "SignInState.load", "SignInState.submit", "SignInState.demo_sign_in",  # the sign-in form
+    "SignInState.start_oidc",
     "InviteState.accept",  # the invited person has no account yet
 }
 #: Reflex's built-in handler: sets this client's own UI vars only; never trusted for identity.
