@@ -63,7 +63,7 @@ class SignInState(SessionState):
         return rx.call_script(post_ticket(ticket, self._next))
 
     @public
-    def start_oidc(self):  # noqa: ANN201
+    def start_oidc(self):
         """Leave for the identity provider with a full page load (the server sets the cookie)."""
         target = quote(self._next if self._next.startswith("/") else "/")
         return rx.call_script(f"window.location.assign('/auth/oidc/login?next={target}')")
