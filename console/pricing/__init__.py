@@ -3,6 +3,7 @@
 Public API:
 
 * :func:`rate`: unrounded charge for a period's units under a charge model.
+* :func:`rate_many`: the same for many unit totals of one price (properties parsed once).
 * :func:`validate`: check a charge model's properties, naming the bad field.
 * :func:`breakdown`: the charge row by row (rows add up exactly to :func:`rate`).
 * :func:`sample_prices`: rounded prices at a few usage levels for the editor preview.
@@ -18,7 +19,7 @@ from console.pricing.commitments import (
     true_up,
 )
 from console.pricing.errors import PricingValidationError
-from console.pricing.models import rate
+from console.pricing.models import rate, rate_many
 from console.pricing.preview import sample_prices
 from console.pricing.properties import CHARGE_MODELS, validate
 from console.pricing.proration import prorate
@@ -33,6 +34,7 @@ __all__ = [
     "draw_down_credits",
     "prorate",
     "rate",
+    "rate_many",
     "sample_prices",
     "true_up",
     "validate",

@@ -58,8 +58,23 @@ def rate(
         PricingValidationError: if the properties or units are not valid.
         TypeError: if ``units`` (or an event) is not a Decimal or int, e.g. a float.
     """
-    amount = parse_units(units)
+    return _rate_parsed(model, parse_properties(model, properties), parse_units(units),
+                        event_units)
+
+
+def rate_many(model: str, properties: Mapping[str, Any], units: Sequence[Decimal]
+              ) -> list[Decimal]:
+    """Rate many unit totals under one price, parsing its properties once.
+
+    Same results as ``[rate(model, properties, u) for u in units]`` (one event per total for
+    percentage models), for simulations that rate thousands of totals per price.
+    """
     parsed = parse_properties(model, properties)
+    return [_rate_parsed(model, parsed, parse_units(u), None) for u in units]
+
+
+def _rate_parsed(model: str, parsed: Any, amount: Decimal,
+                 event_units: Sequence[Decimal] | None) -> Decimal:
     with exact():
         if isinstance(parsed, StandardProperties):
             return amount * parsed.amount

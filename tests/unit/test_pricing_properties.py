@@ -244,3 +244,15 @@ def test_percentage_never_exceeds_uncapped_cost_without_min(
     assert rate("percentage", card, total, event_units=events) <= rate(
         "percentage", paid, total, event_units=events
     )
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.lists(st.integers(min_value=0, max_value=5000), min_size=1, max_size=20))
+def test_rate_many_equals_rate_one_by_one(levels: list[int]) -> None:
+    from console.pricing import rate_many
+
+    props = {"graduated_ranges": [
+        {"from_value": 0, "to_value": 100, "per_unit_amount": "0.5", "flat_amount": "3"},
+        {"from_value": 101, "to_value": None, "per_unit_amount": "0.25", "flat_amount": "1"}]}
+    units = [Decimal(n) for n in levels]
+    assert rate_many("graduated", props, units) == [rate("graduated", props, u) for u in units]
