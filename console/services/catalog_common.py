@@ -19,6 +19,7 @@ from console.catalog.status import (
     check_version_transition,
     version_label,
 )
+from console.services import identity
 from console.services.audit import Actor
 from console.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from models import (
@@ -32,7 +33,6 @@ from models import (
     PlanVersion,
     PolicySetting,
     Price,
-    UserRole,
 )
 
 _PERMISSION_TEXT = {
@@ -52,12 +52,8 @@ class FieldError(InvalidInput):
 
 
 def roles_of(session: Session, user_id: int | None) -> frozenset[str]:
-    """The roles a user holds now (read from the database, never from the UI)."""
-    if user_id is None:
-        return frozenset()
-    return frozenset(
-        session.execute(sa.select(UserRole.role).where(UserRole.user_id == user_id)).scalars()
-    )
+    """The roles a user holds now (read from the database, never from the UI); none for system."""
+    return frozenset() if user_id is None else identity.roles_of(session, user_id)
 
 
 def require(session: Session, actor: Actor, *permissions: Permission) -> frozenset[str]:
