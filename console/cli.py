@@ -159,6 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
     bp.add_argument("--months", type=_positive, default=24)
     bp.add_argument("--postgres-url", default="", help="also run on this PostgreSQL database")
     bp.add_argument("--only", default="", help="comma-separated bench names")
+    from console.commands import modules
+
+    for module in modules():
+        module.add_parsers(sub)
     return p
 
 
@@ -189,5 +193,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_benchmarks(customers=args.customers, months=args.months,
                        postgres_url=args.postgres_url,
                        only={x.strip() for x in args.only.split(",") if x.strip()})
+    else:
+        from console.commands import modules
+
+        for module in modules():
+            code = module.handle(args)
+            if code is not None:
+                if code:
+                    return code
+                break
     print(f"done in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     return 0
