@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import random
+import sys
 import threading
 import time
 from collections import Counter, deque
@@ -52,10 +53,11 @@ DAILY_ROW_BUDGET = 3_000_000
 RAW_EVENT_BUDGET = 600_000
 #: Above this many customers, usage lines older than the last 3 months carry no breakdown.
 FULL_BREAKDOWN_MAX_CUSTOMERS = 20_000
-#: Customers per batch: a batch is built (inline or by a worker) and then written.
+#: At most this many customers per batch (a batch is built, inline or by a worker, then
+#: written); smaller datasets use about 16 batches so writing starts early.
 BATCH_CUSTOMERS = 1000
-#: From this many customers on, batches are built by forked worker processes.
-PARALLEL_MIN_CUSTOMERS = 10_000
+#: From this many customers on, batches are built by forked worker processes (Linux only).
+PARALLEL_MIN_CUSTOMERS = 1000
 #: At most this many worker processes.
 MAX_WORKERS = 4
 
@@ -220,7 +222,7 @@ def _seed(conn: sa.Connection, n: int, months: int, seed: int, as_of: date,
     daily_months = max(1, min(K - 1, int(DAILY_ROW_BUDGET / max(1.0, series * 30.4))))
     raw_per_customer = 1.75 * (30 + as_of.day) * 5
     raw_customers = min(0.2 * n, RAW_EVENT_BUDGET / raw_per_customer)
-    size = BATCH_CUSTOMERS
+    size = min(BATCH_CUSTOMERS, max(50, -(-n // 16)))
     ranges = [(start, min(n, start + size)) for start in range(0, n, size)]
     a_next, drafts_before = _batch_offsets(sims, ranges)
     global _CTX  # read by the forked workers
@@ -349,10 +351,10 @@ def _build_batch(index: int) -> tuple[dict, Counter, dict[str, list[dict]], int]
 def _workers(n: int) -> int:
     """Worker processes for ``n`` customers (1: build inline).
 
-    Forking is only safe from a single-threaded process (a CLI, not the web app), so any
-    other running thread keeps the build inline.
+    Forking is only safe from a single-threaded process (a CLI, not the web app) and is only
+    used on Linux; anything else builds inline.
     """
-    if n < PARALLEL_MIN_CUSTOMERS or "fork" not in mp.get_all_start_methods() \
+    if n < PARALLEL_MIN_CUSTOMERS or not sys.platform.startswith("linux") \
             or threading.active_count() > 1:
         return 1
     return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
