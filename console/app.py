@@ -12,6 +12,7 @@ from pages.admin import page as admin_page
 from pages.areas import page as areas_page
 from pages.audit import page as audit_page
 from pages.auth import page as auth_page
+from pages.catalog import page as catalog_page
 from pages.customers import page as customers_page
 from pages.errors import not_found
 from pages.home import page as home_page
@@ -23,6 +24,7 @@ app = rx.App(
     api_transformer=build_auth_app(),
 )
 
-for area in (auth_page, home_page, customers_page, audit_page, admin_page, areas_page):
+for area in (auth_page, home_page, customers_page, audit_page, admin_page, catalog_page,
+             areas_page):
     area.register(app)
 app.add_page(not_found, route="404", title="Not found")

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 import reflex as rx
+from reflex.istate.proxy import StateProxy
 
 from console.auth.roles import ROLE_LABELS, Permission, Role, can, permissions_for
 from console.auth.tokens import cookie_value
@@ -47,11 +48,22 @@ def requires(permission: Permission, *, quiet: bool = False) -> Callable:
                         permission)
             return None if quiet else rx.toast.error(REFUSED)
 
+        async def check_async(self) -> tuple[bool, object]:
+            # A background task gets a StateProxy that may only change state (the identity
+            # backend vars included) while holding the lock: check inside ``async with``.
+            if isinstance(self, StateProxy) and not self._is_mutable():
+                async with self:
+                    allowed = self._allowed(permission)
+                    return allowed, None if allowed else refusal(self)
+            allowed = self._allowed(permission)
+            return allowed, None if allowed else refusal(self)
+
         if inspect.isasyncgenfunction(fn):
             @functools.wraps(fn)
             async def agen_wrapper(self, *args, **kwargs):
-                if not self._allowed(permission):
-                    yield refusal(self)
+                allowed, refused = await check_async(self)
+                if not allowed:
+                    yield refused
                     return
                 async for item in fn(self, *args, **kwargs):
                     yield item
@@ -59,8 +71,9 @@ def requires(permission: Permission, *, quiet: bool = False) -> Callable:
         elif inspect.iscoroutinefunction(fn):
             @functools.wraps(fn)
             async def co_wrapper(self, *args, **kwargs):
-                if not self._allowed(permission):
-                    return refusal(self)
+                allowed, refused = await check_async(self)
+                if not allowed:
+                    return refused
                 return await fn(self, *args, **kwargs)
             wrapper = co_wrapper
         elif inspect.isgeneratorfunction(fn):

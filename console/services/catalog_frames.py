@@ -5,7 +5,9 @@ for bulk reads. connectorx needs a plain ``postgresql://`` or ``sqlite:///abs/pa
 (:func:`connectorx_uri` converts SQLAlchemy's) and pyarrow to hand the result to polars; when
 either is missing (pyarrow is not a dependency of this project, an in-memory SQLite database
 has no path) the rows are fetched with the connection's own DB-API cursor into a frame of the
-declared schema, which reads within the caller's transaction.
+declared schema, which reads within the caller's transaction. SQLite is always read through the
+caller's connection: connectorx's bundled SQLite in the same process breaks SQLite's file locks
+(see :func:`read_frame`).
 """
 
 from __future__ import annotations
@@ -51,7 +53,12 @@ def read_frame(conn: sa.Connection, sql: str, schema: dict[str, pl.DataType]) ->
         sql: a query built from trusted values only (ids, ISO dates), no parameters.
         schema: column name -> polars dtype, in the query's column order.
     """
-    uri = connectorx_uri(conn.engine.url) if connectorx_usable() else None
+    # Never connectorx on SQLite inside the app: its own SQLite copy opening and closing the
+    # file drops this process's POSIX locks, so another process may checkpoint and delete the
+    # WAL under our open connections and later commits are lost to every other process
+    # (https://sqlite.org/howtocorrupt.html#multiple_copies_of_sqlite_linked_into_the_same_application).
+    usable = connectorx_usable() and conn.dialect.name != "sqlite"
+    uri = connectorx_uri(conn.engine.url) if usable else None
     if uri is not None:
         try:
             df = pl.read_database_uri(sql, uri, engine="connectorx")

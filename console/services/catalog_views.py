@@ -700,6 +700,15 @@ def change_request_detail(session: Session, change_request_id: int,
     )
 
 
+def _filter_text(flt: Mapping[str, Any]) -> str:
+    """``segment: smb, mid_market; region: emea`` (a scalar value is shown as is)."""
+    parts = []
+    for key, value in flt.items():
+        values = value if isinstance(value, list | tuple) else [value]
+        parts.append(f"{key}: {', '.join(map(str, values))}")
+    return "; ".join(parts) or "all subscribers"
+
+
 def migration_rows(session: Session, plan_id: int) -> list[MigrationRow]:
     """Migrations of a plan's versions, newest first."""
     versions = dict(session.execute(
@@ -721,9 +730,8 @@ def migration_rows(session: Session, plan_id: int) -> list[MigrationRow]:
             to_version=f"v{versions.get(m.to_version_id, '?')}", status=m.status,
             timing="at next renewal" if m.timing == "next_renewal" else "on a date",
             effective_date=_d(m.effective_date),
-            customer_filter="; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in flt.items())
-            or "all subscribers",
-            subscriptions=int(preview.get("count", 0)),
+            customer_filter=_filter_text(flt),
+            subscriptions=int(preview.get("count", preview.get("subscriptions", 0)) or 0),
             mrr_change=" · ".join(f"{t['currency']} {t['change']}"
                                   for t in preview.get("totals", [])),
             created_by=names.get(m.created_by, ""), created_at=_ts(m.created_at)))

@@ -3,6 +3,7 @@
 A handler added later without ``@requires`` (or an explicit, reviewed ``@public``) fails here.
 """
 
+import asyncio
 import inspect
 from collections.abc import Iterator
 
@@ -82,6 +83,21 @@ def _dummy_args(fn) -> list[object]:
     return args
 
 
+def _call(fn, state: rx.State) -> object:
+    """Call a handler and drain it (generators, coroutines and async generators too)."""
+    result = fn(state, *_dummy_args(fn))
+    if inspect.isgenerator(result):
+        return list(result)
+    if inspect.iscoroutine(result):
+        return asyncio.run(result)
+    if inspect.isasyncgen(result):
+        async def drain(agen):
+            items = [item async for item in agen]
+            return None if all(item is None for item in items) else items
+        return asyncio.run(drain(result))
+    return result
+
+
 def _row_counts(engine) -> dict[str, int]:
     with read_session(engine) as s:
         names = sa.inspect(s.connection()).get_table_names()
@@ -110,10 +126,7 @@ def test_refused_handlers_change_nothing(engine, tokens) -> None:
             permission = getattr(fn, PERMISSION_ATTR)
             if can([role], permission):
                 continue
-            state = _state_for(cls, token)
-            result = fn(state, *_dummy_args(fn))
-            if inspect.isgenerator(result):
-                result = list(result)
+            result = _call(fn, _state_for(cls, token))
             assert _is_refusal(result), f"{role} ran {cls.__name__}.{name}: {result!r}"
             refused += 1
     assert refused > 0
@@ -124,7 +137,7 @@ def test_signed_out_callers_are_refused(engine, users) -> None:
     for cls, name, fn in _handlers():
         if getattr(fn, PERMISSION_ATTR, None) is None:
             continue
-        result = fn(_state_for(cls, None), *_dummy_args(fn))
+        result = _call(fn, _state_for(cls, None))
         assert result is None or "sign in" in repr(result).lower(), f"{cls.__name__}.{name}"
 
 

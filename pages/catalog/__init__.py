@@ -1,0 +1,1 @@
+"""Catalog and pricing pages: plans, versions, the draft editor and change requests."""
