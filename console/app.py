@@ -16,6 +16,7 @@ from pages.catalog import page as catalog_page
 from pages.customers import page as customers_page
 from pages.errors import not_found
 from pages.home import page as home_page
+from pages.kpis import page as kpis_page
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -25,6 +26,6 @@ app = rx.App(
 )
 
 for area in (auth_page, home_page, customers_page, audit_page, admin_page, catalog_page,
-             areas_page):
+             kpis_page, areas_page):
     area.register(app)
 app.add_page(not_found, route="404", title="Not found")

@@ -10,7 +10,6 @@ PENDING = (
     ("/invoices", "Invoice review", "bill run and invoice review", 4),
     ("/disputes", "Disputes", "disputes", 5),
     ("/collections", "Collections", "collections", 5),
-    ("/kpis", "KPI dashboards", "KPI dashboard", 6),
 )
 
 

@@ -1,0 +1,1 @@
+"""KPI dashboards (issue 6)."""
