@@ -8,8 +8,6 @@ from pages.session import SessionState
 PENDING = (
     ("/experiments", "Experiments", "experiments and rollouts", 7),
     ("/invoices", "Invoice review", "bill run and invoice review", 4),
-    ("/disputes", "Disputes", "disputes", 5),
-    ("/collections", "Collections", "collections", 5),
 )
 
 

@@ -14,6 +14,7 @@ from console.services.customers import (
     TimelineItem,
 )
 from console.services.errors import NotFound, ServiceError
+from console.services.payments import MessageRow, customer_messages_view
 from pages.session import SessionState, requires
 
 
@@ -105,6 +106,8 @@ class CustomerDetailState(SessionState):
     timeline: list[TimelineItem] = []
     invoices: list[InvoiceItem] = []
     disputes: list[DisputeItem] = []
+    messages: list[MessageRow] = []
+    customer_id: int = 0
     usage_figure: go.Figure = go.Figure()
     payment_terms_days: int = 30
     _customer_id: int = 0
@@ -135,6 +138,8 @@ class CustomerDetailState(SessionState):
                     "status", "payment_terms", "mrr", "credit_balance", "created",
                     "subscriptions", "timeline", "invoices", "disputes"):
             setattr(self, key, getattr(d, key))
+        self.messages = customer_messages_view(d.id, limit=20)
+        self.customer_id = d.id
         fig = go.Figure()
         meters = sorted({p.meter for p in d.usage})
         for meter in meters:

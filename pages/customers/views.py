@@ -93,7 +93,18 @@ def customer_detail_view() -> rx.Component:
         rx.vstack(
             rx.hstack(rx.heading(s.name, size="5", data_testid="customer-name"),
                       rx.badge(s.code), rx.badge(s.status, color_scheme="blue"),
-                      align="center"),
+                      rx.spacer(),
+                      rx.cond(SessionState.permissions.contains("work_disputes"), rx.link(
+                          rx.button(rx.icon("message-square-warning", size=14), "Open dispute",
+                                    variant="soft"),
+                          href="/disputes/new?customer_id=" + s.customer_id.to_string(),
+                          data_testid="open-dispute")),
+                      rx.cond(SessionState.permissions.contains("view_collections"), rx.link(
+                          rx.button(rx.icon("hand-coins", size=14), "Collections",
+                                    variant="outline"),
+                          href="/collections/customers/" + s.customer_id.to_string(),
+                          data_testid="customer-collections")),
+                      align="center", width="100%"),
             rx.text(s.email, " · ", s.segment, " · ", s.region, " (", s.country, ") · ",
                     s.currency, " · ", s.payment_terms, size="2", color_scheme="gray"),
             rx.hstack(stat("MRR", s.mrr, "customer-mrr"), stat("Credit balance", s.credit_balance),
@@ -117,6 +128,15 @@ def customer_detail_view() -> rx.Component:
                     rx.table.cell(e.mrr_delta, class_name="num"), rx.table.cell(e.churn_reason),
                     data_testid="timeline-row"))),
                 width="100%", size="1")),
+            rx.cond(s.messages.length() > 0, _section("Emails (dunning and notices)",
+                                                      rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
+                    "Written", "Kind", "Subject", "Sent")])),
+                rx.table.body(rx.foreach(s.messages, lambda m: rx.table.row(
+                    rx.table.cell(m.at), rx.table.cell(rx.badge(m.kind)),
+                    rx.table.cell(m.subject), rx.table.cell(m.sent),
+                    data_testid="message-row"))),
+                width="100%", size="1"))),
             _section("Invoices", rx.table.root(
                 rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
                     "Number", "Period", "Status", "Total", "Balance", "Due")])),

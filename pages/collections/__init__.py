@@ -1,0 +1,1 @@
+"""The collections area: the aging worklist and one customer's receivables."""

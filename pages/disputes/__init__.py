@@ -1,0 +1,1 @@
+"""The disputes area: the queue, the new-dispute form and the case page."""
