@@ -17,6 +17,7 @@ from pages.collections import page as collections_page
 from pages.customers import page as customers_page
 from pages.disputes import page as disputes_page
 from pages.errors import not_found
+from pages.experiments import page as experiments_page
 from pages.home import page as home_page
 from pages.kpis import page as kpis_page
 
@@ -28,6 +29,6 @@ app = rx.App(
 )
 
 for area in (auth_page, home_page, customers_page, audit_page, admin_page, catalog_page,
-             kpis_page, disputes_page, collections_page, areas_page):
+             kpis_page, experiments_page, disputes_page, collections_page, areas_page):
     area.register(app)
 app.add_page(not_found, route="404", title="Not found")

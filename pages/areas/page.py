@@ -6,7 +6,6 @@ from pages.components.layout import placeholder, shell
 from pages.session import SessionState
 
 PENDING = (
-    ("/experiments", "Experiments", "experiments and rollouts", 7),
     ("/invoices", "Invoice review", "bill run and invoice review", 4),
 )
 

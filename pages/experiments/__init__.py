@@ -1,0 +1,1 @@
+"""Pricing experiments and staged rollouts (issue 7)."""
