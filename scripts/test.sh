@@ -22,6 +22,11 @@ else
   echo "No PostgreSQL configured: integration tests run on SQLite only."
 fi
 
-stage "unit, integration and browser tests"
 mkdir -p test-artifacts
-python -m pytest tests -q -p no:cacheprovider --junitxml=test-artifacts/junit.xml "$@"
+# Two processes: Playwright's sync API leaves an event loop running in the main thread, which
+# would break tests that drive async Reflex handlers with asyncio.run.
+stage "unit and integration tests"
+python -m pytest tests/unit tests/integration -q -p no:cacheprovider \
+  --junitxml=test-artifacts/junit-unit-integration.xml "$@"
+stage "browser tests (prod build in Chromium)"
+python -m pytest tests/e2e -q -p no:cacheprovider --junitxml=test-artifacts/junit-e2e.xml "$@"

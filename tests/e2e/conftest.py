@@ -1,7 +1,8 @@
 """Browser tests against the real prod build (``reflex run --env prod --single-port``).
 
-One server runs at a time (they share .web/); ``servers.get(mode)`` restarts it when a test
-needs the other sign-in mode. Chromium is Debian's, driven by pytest-playwright.
+One server runs at a time (they share .web/); each test module gets its own seeded database
+and server, and ``servers.get(mode)`` restarts it when a test needs the other sign-in mode.
+Chromium is Debian's, driven by pytest-playwright.
 """
 
 import os
@@ -126,9 +127,10 @@ class Servers:
         self.current = None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    """The console servers of this test session."""
+    """A fresh seeded database and server per test module, so journeys cannot leak state
+    (sessions, locks, changed rows) into each other."""
     pool = Servers(tmp_path_factory.mktemp("e2e"))
     yield pool
     pool.stop()

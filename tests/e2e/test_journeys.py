@@ -8,7 +8,7 @@ from console.auth.roles import Role, can
 from console.auth.tokens import token_digest
 from pages.registry import PAGES
 from tests.e2e.conftest import screenshot
-from tests.e2e.helpers import query, sign_in
+from tests.e2e.helpers import query, sign_in, wait_until_live
 
 pytestmark = pytest.mark.e2e
 
@@ -70,6 +70,7 @@ def test_session_cookie_is_httponly_and_identity_stays_on_the_server(page: Page,
 def test_wrong_password_is_refused_and_creates_no_session(page: Page, app) -> None:
     before = query(app.db_url, "SELECT count(*) FROM user_session")
     page.goto(f"{app.url}/signin")
+    wait_until_live(page)
     page.get_by_test_id("email").fill("finance@demo.test")
     page.get_by_test_id("password").fill("not-the-password")
     page.get_by_test_id("signin-submit").click()
