@@ -1,24 +1,13 @@
 """Helpers shared by the experiment and rollout states: route ids, form fields, background work."""
 
-import asyncio
-from collections.abc import Callable
 from typing import Any, TypeVar
+
+from pages.components.state_helpers import in_thread, route_id, text_of, with_progress
 
 T = TypeVar("T")
 
 #: Simulation windows offered before a start.
 MONTHS = ("3", "6", "12")
-
-
-def route_id(url: Any) -> int | None:
-    """The trailing numeric id of a route like ``/experiments/12`` (None if not a number)."""
-    raw = str(url).split("?")[0].split("#")[0].rstrip("/").rsplit("/", 1)[-1]
-    return int(raw) if raw.isdigit() else None
-
-
-def text_of(form_data: dict, key: str, limit: int = 2000) -> str:
-    """A trimmed, length-limited text field of a submitted form."""
-    return str(form_data.get(key, "") or "").strip()[:limit]
 
 
 def int_of(form_data: dict, key: str, default: int = 0) -> int:
@@ -36,33 +25,4 @@ def months_of(value: Any) -> int:
     return int(text) if text in MONTHS else 3
 
 
-async def in_thread(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-    """Run a blocking service call in a worker thread (off the event loop)."""
-    return await asyncio.to_thread(lambda: fn(*args, **kwargs))
-
-
-async def with_progress(state: Any, attr: str, work: Callable[[Callable[[int], None]], T]) -> T:
-    """Run ``work(report)`` in a worker thread while copying its progress into ``state.attr``.
-
-    Args:
-        state: the background task's state proxy (entered briefly for each update).
-        attr: the int var that shows progress (0-100).
-        work: blocking function taking a ``report(pct)`` callback.
-
-    Returns:
-        What ``work`` returned (its exception is raised here).
-    """
-    latest = [0]
-
-    def report(pct: int) -> None:
-        latest[0] = max(0, min(100, int(pct)))
-
-    task = asyncio.ensure_future(asyncio.to_thread(work, report))
-    shown = -1
-    while not task.done():
-        await asyncio.wait({task}, timeout=0.3)
-        if latest[0] != shown and not task.done():
-            shown = latest[0]
-            async with state:
-                setattr(state, attr, shown)
-    return task.result()
+__all__ = ["MONTHS", "in_thread", "int_of", "months_of", "route_id", "text_of", "with_progress"]
