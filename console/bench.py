@@ -105,6 +105,16 @@ def run_benchmarks(*, customers: int, months: int, postgres_url: str = "",
                 engine.dispose()
 
 
+def _register_areas() -> None:
+    """Benchmarks contributed by areas (each module's ``register(EXTRA)``)."""
+    from console.services.billing_benchmarks import register as register_billing
+
+    register_billing(EXTRA)
+
+
+_register_areas()
+
+
 def _register_kpis() -> None:
     """The KPI dashboard benchmark (issue 6): cold, cached and the floor ratio."""
     from console.services.kpis_bench import bench_kpis

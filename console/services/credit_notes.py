@@ -396,14 +396,18 @@ def reject_credit_note_view(credit_note_id: int, version: int, reason: str, *, u
         return CreditOutcome(False, str(exc), credit_note_id)
 
 
-def pending_credits(session: Session, *, limit: int = 100) -> list[PendingCreditRow]:
-    """Credits waiting for approval, oldest first."""
+def pending_credits(session: Session, *, limit: int = 100, invoice_id: int | None = None
+                    ) -> list[PendingCreditRow]:
+    """Credits waiting for approval, oldest first (only one invoice's when ``invoice_id``)."""
+    conds = [CreditNote.status == CreditNoteStatus.PENDING_APPROVAL.value]
+    if invoice_id is not None:
+        conds.append(CreditNote.invoice_id == invoice_id)
     rows = session.execute(
         sa.select(CreditNote, Invoice.number, Customer.name, User.email)
         .join(Invoice, Invoice.id == CreditNote.invoice_id)
         .join(Customer, Customer.id == CreditNote.customer_id)
         .join(User, User.id == CreditNote.created_by)
-        .where(CreditNote.status == CreditNoteStatus.PENDING_APPROVAL.value)
+        .where(*conds)
         .order_by(CreditNote.id).limit(limit)).all()
     return [PendingCreditRow(n.id, n.version, n.invoice_id, number or "", cname,
                              format_minor(n.total_minor, n.currency), n.total_minor, n.reason,
@@ -411,7 +415,8 @@ def pending_credits(session: Session, *, limit: int = 100) -> list[PendingCredit
             for n, number, cname, email in rows]
 
 
-def pending_credits_view(limit: int = 100) -> list[PendingCreditRow]:
+def pending_credits_view(limit: int = 100, *, invoice_id: int | None = None
+                         ) -> list[PendingCreditRow]:
     """Page-facing :func:`pending_credits`."""
     with read_session() as s:
-        return pending_credits(s, limit=limit)
+        return pending_credits(s, limit=limit, invoice_id=invoice_id)

@@ -43,6 +43,7 @@ from console.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from console.services.usage import DailyPoint, EventRow, daily_usage, usage_events
 from models import (
     AuditEvent,
+    BillRun,
     CreditNote,
     CreditNoteLine,
     Customer,
@@ -52,6 +53,7 @@ from models import (
     Payment,
     Plan,
     PlanVersion,
+    Subscription,
 )
 from models.db import read_session, unit_of_work
 from models.types import utcnow
@@ -245,6 +247,42 @@ def review_page(filters: ReviewFilter | None = None, *, sort: str = "created",
                                    page=page, page_size=page_size)
     pages = max(1, -(-total // page_size))
     return ReviewPage(rows, total, min(max(page, 0), pages - 1), pages)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option of a filter (value as text, as forms send it)."""
+
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ReviewChoices:
+    """The options of the review queue's filters."""
+
+    flags: list[Choice]
+    plans: list[Choice]
+    runs: list[Choice]
+    currencies: list[str]
+
+
+def review_choices(*, runs: int = 24) -> ReviewChoices:
+    """Page-facing: flags, plans, the latest bill runs and the invoiced currencies."""
+    with read_session() as s:
+        plans = s.execute(sa.select(Plan.id, Plan.name).order_by(Plan.position, Plan.name)).all()
+        latest = s.execute(sa.select(BillRun.id, BillRun.period_start, BillRun.period_end)
+                           .order_by(BillRun.period_start.desc(), BillRun.id.desc())
+                           .limit(runs)).all()
+        # Invoices bill in their subscription's currency; subscriptions are far fewer.
+        currencies = s.execute(sa.select(Subscription.currency).distinct()
+                               .order_by(Subscription.currency)).scalars().all()
+    return ReviewChoices(
+        flags=[Choice(code, label) for code, label in FLAG_LABELS.items()],
+        plans=[Choice(str(pid), name) for pid, name in plans],
+        runs=[Choice(str(rid), f"#{rid} · {start:%Y-%m-%d} – {end:%Y-%m-%d}")
+              for rid, start, end in latest],
+        currencies=list(currencies))
 
 
 # ----------------------------------------------------------------------------- detail

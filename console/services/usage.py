@@ -761,9 +761,16 @@ def recent_imports(session: Session, *, limit: int = 50) -> list[ImportRow]:
                            ).scalars().all()
     return [ImportRow(r.id, r.created_at.strftime("%Y-%m-%d %H:%M UTC"), r.source,
                       r.filename or "", r.status, r.received, r.inserted, r.duplicates,
-                      r.rejected, tuple(f"line {e['line']}: {e['reason']}"
-                                        for e in (r.errors or [])[:20]))
+                      r.rejected, tuple(_error_text(e) for e in (r.errors or [])[:20]))
             for r in rows]
+
+
+def _error_text(error: Any) -> str:
+    """One stored error as ``line N: reason`` (older rows use ``row``/``error`` keys)."""
+    if not isinstance(error, dict):
+        return str(error)
+    line = error.get("line", error.get("row", "?"))
+    return f"line {line}: {error.get('reason', error.get('error', ''))}"
 
 
 def recent_imports_view(limit: int = 50) -> list[ImportRow]:

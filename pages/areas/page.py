@@ -5,9 +5,7 @@ import reflex as rx
 from pages.components.layout import placeholder, shell
 from pages.session import SessionState
 
-PENDING = (
-    ("/invoices", "Invoice review", "bill run and invoice review", 4),
-)
+PENDING: tuple[tuple[str, str, str, int], ...] = ()
 
 
 def _page(title: str, area: str, issue: int):

@@ -48,3 +48,41 @@ async def with_progress(state: Any, attr: str, work: Callable[[Callable[[int], N
             async with state:
                 setattr(state, attr, shown)
     return task.result()
+
+
+def percent(done: int, total: int) -> int:
+    """A progress percentage (0-100) for a bar; 100 when there is nothing to do."""
+    if total <= 0:
+        return 100
+    return max(0, min(100, (100 * done) // total))
+
+
+async def with_counts(state: Any, work: Callable[[Callable[[int, int], None]], T],
+                      show: Callable[[Any, int, int], None], *, every: float = 0.25) -> T:
+    """Like :func:`with_progress`, for work that reports ``(done, total)`` counts.
+
+    Args:
+        state: the background task's state proxy (entered briefly for each update).
+        work: blocking function taking a ``report(done, total)`` callback (called from its
+            thread; it only records the numbers).
+        show: sets the progress vars on the state (called under the state lock).
+        every: seconds between updates.
+
+    Returns:
+        What ``work`` returned (its exception is raised here).
+    """
+    latest: list[tuple[int, int] | None] = [None]
+
+    def report(done: int, total: int) -> None:
+        latest[0] = (int(done), int(total))
+
+    task = asyncio.ensure_future(asyncio.to_thread(work, report))
+    shown: tuple[int, int] | None = None
+    while not task.done():
+        await asyncio.wait({task}, timeout=every)
+        value = latest[0]
+        if value is not None and value != shown and not task.done():
+            shown = value
+            async with state:
+                show(state, *value)
+    return task.result()
