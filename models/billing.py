@@ -40,6 +40,10 @@ class Invoice(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("subscription_id", "period_start", "period_end"),
         sa.Index("ix_invoice_status_customer", "status", "customer_id"),
+        # Covers the KPI reads of invoices issued in a range (kpis_frames.queries).
+        sa.Index("ix_invoice_issued_kpi", "issued_at", "currency", "status", "total_minor",
+                 "credited_minor", "paid_minor", "paid_at", "voided_at", "due_date",
+                 "customer_id", "plan_version_id", "id"),
     )
 
     id: int | None = Field(default=None, sa_column=pk())

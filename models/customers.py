@@ -100,11 +100,16 @@ class MrrMonthly(SQLModel, table=True):
     """The MRR ledger: one row per customer and month with MRR > 0 (feeds every MRR KPI)."""
 
     __tablename__ = "mrr_monthly"
+    __table_args__ = (
+        # Covers the KPI reads of a month range (no table lookups: kpis_frames.queries).
+        sa.Index("ix_mrr_monthly_month_kpi", "month", "customer_id", "mrr_minor", "currency",
+                 "plan_version_id"),
+    )
 
     customer_id: int = Field(sa_column=sa.Column(
         sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
         sa.ForeignKey("customer.id"), primary_key=True))
-    month: date = Field(sa_column=sa.Column(sa.Date, primary_key=True, index=True))
+    month: date = Field(sa_column=sa.Column(sa.Date, primary_key=True))
     mrr_minor: int = Field(sa_column=minor())
     currency: str = Field(sa_column=sa.Column(sa.String(3), nullable=False))
     plan_version_id: int | None = Field(default=None, sa_column=fk("plan_version.id",

@@ -107,7 +107,7 @@ def _movement_rows(df: pl.DataFrame) -> pl.DataFrame:
     )
     return (
         pl.concat([present, churned])
-        .cast(_ROWS_SCHEMA)
+        .cast({k: v for k, v in _ROWS_SCHEMA.items() if k != "customer_id"})
         .sort(pl.col("month"), kind_order, pl.col("customer_id"))
     )
 

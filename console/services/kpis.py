@@ -3,7 +3,8 @@
 Page-facing API:
 
 - :class:`KpiFilters` (re-exported from :mod:`console.services.kpis_frames`).
-- :func:`load_frames` reads the frames behind a dashboard with connectorx.
+- :func:`load_frames` reads the frames behind a dashboard (connectorx on PostgreSQL, the
+  DB-API on SQLite).
 - :func:`dashboard` returns a :class:`Dashboard` of preformatted cards and small series.
 - :func:`drill_down` returns one page (50 rows) of the customers or invoices behind a card
   or a chart bar and the total; :func:`drill_down_csv` all of them as CSV text.

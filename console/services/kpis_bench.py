@@ -295,7 +295,7 @@ def floor_ms(engine: sa.Engine, filters: Any, repeat: int = 3) -> float:
         window = kpis_frames.resolve_window(filters, state)
         frames = kpis_frames.read_raw(engine, filters, window, bounds=state.bounds)
         for df in frames.values():
-            df.group_by("customer_id").agg(pl.len())
+            df.group_by(df.columns[0]).agg(pl.len())
 
     return _median_ms(run, repeat)
 

@@ -24,8 +24,6 @@ from console.kpis import (
     billing_driven_churn_share,
     collections_aging,
     days_sales_outstanding,
-    dispute_amount_rate,
-    dispute_rate,
     dispute_resolution_stats,
     gross_revenue_retention,
     logo_churn,
@@ -244,8 +242,13 @@ def compute(frames: KpiFrames, progress: Progress | None = None) -> Computed:
     say(0.55, "Computing MRR movements")
     mrr = frames.mrr
     rows = mrr_movement_rows(mrr.select("customer_id", "month", "mrr_minor"))
+    # The ledger is read from shortly before the window (kpis_frames.ledger_months): a
+    # customer "new" there who paid before is coming back.
+    came_back = (pl.col("kind") == "new") & pl.col("customer_id").is_in(
+        frames.prior["customer_id"].implode())
     rows = rows.with_columns(pl.col("customer_id").cast(pl.Int64)).filter(
-        pl.col("month").is_in(shown.implode()))
+        pl.col("month").is_in(shown.implode())).with_columns(
+        kind=pl.when(came_back).then(pl.lit("reactivation")).otherwise(pl.col("kind")))
     churn = churn_reasons(rows.filter(pl.col("kind") == "churn"), frames.events)
     rows = pl.concat([rows.filter(pl.col("kind") != "churn").with_columns(
         reason=pl.lit(None, dtype=pl.String)), churn.select([*rows.columns, "reason"])])
@@ -276,13 +279,12 @@ def compute(frames: KpiFrames, progress: Progress | None = None) -> Computed:
         for reason in CHURN_REASONS)
 
     say(0.75, "Computing receivables, aging and DSO")
-    inv = frames.invoices
-    sales = (inv.filter(pl.col("status") != "void").group_by(pl.col("issued_month"))
-             .agg(sales=pl.col("total_minor").sum()))
-    sales_of = dict(zip(sales["issued_month"].to_list(), sales["sales"].to_list(), strict=True))
-    # Only invoices still open after their issue month can be open at a month end.
-    carried = inv.filter(pl.col("closed_month").is_null()
-                         | (pl.col("closed_month") > pl.col("issued_month")))
+    per_month = {r["issued_month"]: r for r in frames.invoice_months.to_dicts()}
+    sales_of = {m: r["sales_minor"] for m, r in per_month.items()}
+    # Only invoices still open after their issue month can be open at a month end (the
+    # frame holds no others; the filter keeps frames built by hand honest).
+    carried = frames.invoices.filter(pl.col("closed_month").is_null()
+                                     | (pl.col("closed_month") > pl.col("issued_month")))
     recv_of, dso_of = {}, {}
     for m in (prev, *months):
         recv_of[m] = int(open_balances(carried, m)["open_minor"].sum())
@@ -294,16 +296,15 @@ def compute(frames: KpiFrames, progress: Progress | None = None) -> Computed:
 
     say(0.85, "Computing dispute and support figures")
     disputes = frames.disputes.rename({"response_due_at": "due_at"})
-    issued = inv.select(issued_at="issued_month", total_minor="total_minor")
-    by_month_inv = {k[0]: v for k, v in issued.with_columns(month="issued_at").partition_by(
-        "month", as_dict=True, include_key=False).items()}
-    empty_inv = issued.head(0)
     d_rate, d_median, d_sla = [], [], []
     stats_of: dict[date, dict] = {}
     for m in (prev, *months):
-        part = by_month_inv.get(m, empty_inv)
-        rate = dispute_rate(part, disputes, month=m)
-        amount_rate = dispute_amount_rate(part, disputes, month=m)
+        # console.kpis.dispute_rate / dispute_amount_rate over the month's invoice sums
+        # (the count and total are all they read of the invoices).
+        issued = per_month.get(m, {"issued": 0, "total_minor": 0})
+        opened = disputes.filter(pl.col("opened_at").dt.month_start().cast(pl.Date) == m)
+        rate = _ratio(opened.height, issued["issued"])
+        amount_rate = _ratio(int(opened["amount_minor"].sum()), issued["total_minor"])
         stats = dispute_resolution_stats(disputes, month=m)
         stats_of[m] = {"rate": rate, "amount_rate": amount_rate, **stats}
         if m != prev:

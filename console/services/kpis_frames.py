@@ -7,6 +7,12 @@ and through the connection's DB-API cursor on SQLite (connectorx's bundled SQLit
 app's file locks and misses commits still in the WAL). SQL carries only validated literals
 (choices from fixed lists, integers, ISO dates), so no parameters are needed. Callers always
 get ``Date`` and naive-UTC ``Datetime`` columns, whichever driver read them.
+
+Rows cost most on the way into Python, so the reads stay narrow: the ledger only for the
+months the figures use plus the set of customers who paid before them (new vs reactivation),
+per-customer invoice rows only for invoices that can be open at a month end, and the monthly
+invoice sums (sales, counts for the dispute rate) grouped in SQL. Covering indexes (migration
+0002) keep both big reads off the tables' rows.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import logging
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -281,19 +287,35 @@ def split(sql: str, key: str, upper: int, parts: int) -> list[str]:
     return out
 
 
+def ledger_months(w: Window) -> tuple[date, date]:
+    """The ledger months the figures read: every month from ``first`` to the window's end,
+    and the month ``lone`` (the start of the previous period's NRR/GRR comparison).
+
+    The month before the window is compared with the window's first month, and the month
+    before that one gives the previous month's logo churn of a one-month window.
+    """
+    first = add_months(w.read_from, -1)
+    lone = add_months(w.read_from, -len(w.months))
+    return first, min(first, lone)
+
+
 def queries(f: KpiFilters, w: Window, dialect: str, bounds: dict[str, int] | None = None,
             parts: int = 1) -> dict[str, list[str]]:
     """The SQL of every frame for ``f`` over ``w``: one query per table, the ledger and the
     invoices split into ``parts`` key ranges (read in parallel) when ``bounds`` are given."""
     nxt = add_months(w.end, 1)
     ts = lambda d: _ts_lit(d, dialect)  # noqa: E731
-    # "+" keeps SQLite on a full scan: an index range plus a table lookup per row is slower
-    # when most rows qualify.
-    plus = "" if dialect == "postgresql" else "+"
     join, cconds = _customer_join(f, "m")
+    mrr_conds = [*cconds, *_plan_conds(f, "m.plan_version_id"), *_currency_conds(f, "m.currency")]
+    # Only the months the figures use (see ledger_months); whether a customer appearing in
+    # the window paid before it comes from "prior" (new vs reactivation).
+    first, lone = ledger_months(w)
     mrr = ("SELECT m.customer_id, m.month, m.mrr_minor, m.currency FROM mrr_monthly m" + join
-           + _where([f"{plus}m.month < {_date_lit(nxt)}", *cconds,
-                     *_plan_conds(f, "m.plan_version_id"), *_currency_conds(f, "m.currency")]))
+           + _where([f"m.month < {_date_lit(nxt)}",
+                     f"(m.month >= {_date_lit(first)} OR "
+                     f"m.month = {_date_lit(lone)})", *mrr_conds]))
+    prior = ("SELECT DISTINCT m.customer_id FROM mrr_monthly m" + join
+             + _where([f"m.month < {_date_lit(first)}", "m.mrr_minor > 0", *mrr_conds]))
     join, cconds = _customer_join(f, "e")
     events = ("SELECT e.customer_id, e.occurred_on, e.churn_reason FROM subscription_event e"
               + join + _where(["e.kind IN ('cancel', 'lapse')",
@@ -310,16 +332,27 @@ def queries(f: KpiFilters, w: Window, dialect: str, bounds: dict[str, int] | Non
     else:
         issued_month = "substr(i.issued_at, 1, 7)"
         closed_month = "coalesce(substr(coalesce(i.paid_at, i.voided_at), 1, 7), '')"
+    inv_conds = [*cconds, *_plan_conds(f, "i.plan_version_id"), *_currency_conds(f, "i.currency")]
+    open_minor = ("i.total_minor - i.credited_minor - CASE WHEN i.paid_at IS NULL "
+                  "THEN i.paid_minor ELSE 0 END")
+    # Only invoices that can be open at a month end: not written off, something open, not
+    # closed in their issue month (most are; the monthly sums come from invoice_months).
     invoices = (
         f"SELECT i.id, i.customer_id, i.currency, i.status, i.total_minor, "
-        f"i.total_minor - i.credited_minor - CASE WHEN i.paid_at IS NULL THEN i.paid_minor "
-        f"ELSE 0 END AS open_minor, {issued_month} AS issued_month, "
+        f"{open_minor} AS open_minor, {issued_month} AS issued_month, "
         f"{closed_month} AS closed_month, i.due_date FROM invoice i" + join
-        + _where([f"{plus}i.issued_at < {ts(nxt)}",
-                  f"({plus}i.issued_at >= {start} OR coalesce(i.paid_at, i.voided_at) IS NULL "
+        + _where([f"i.issued_at < {ts(nxt)}",
+                  f"(i.issued_at >= {start} OR coalesce(i.paid_at, i.voided_at) IS NULL "
                   f"OR coalesce(i.paid_at, i.voided_at) >= {start})",
-                  *cconds, *_plan_conds(f, "i.plan_version_id"),
-                  *_currency_conds(f, "i.currency")]))
+                  "i.status <> 'uncollectible'", f"{open_minor} <> 0",
+                  f"({closed_month} = '' OR {closed_month} > {issued_month})", *inv_conds]))
+    invoice_months = (
+        f"SELECT {issued_month} AS issued_month, i.currency, count(*) AS issued, "
+        f"sum(i.total_minor) AS total_minor, "
+        f"sum(CASE WHEN i.status <> 'void' THEN i.total_minor ELSE 0 END) AS sales_minor "
+        f"FROM invoice i" + join
+        + _where([f"i.issued_at >= {start}", f"i.issued_at < {ts(nxt)}",
+                  *inv_conds]) + " GROUP BY 1, 2")
     join, cconds = _customer_join(f, "d")
     plan = _plan_conds(f, "pi.plan_version_id")
     if plan:
@@ -339,8 +372,8 @@ def queries(f: KpiFilters, w: Window, dialect: str, bounds: dict[str, int] | Non
                       f"'{f.reporting}')")
     tickets = ("SELECT t.id, t.customer_id, t.category, t.opened_at FROM support_ticket t"
                + join + _where(tconds))
-    out = {"mrr": [mrr], "events": [events], "invoices": [invoices], "disputes": [disputes],
-           "tickets": [tickets]}
+    out = {"mrr": [mrr], "prior": [prior], "events": [events], "invoices": [invoices],
+           "invoice_months": [invoice_months], "disputes": [disputes], "tickets": [tickets]}
     for name, key in _SPLIT_KEYS.get(dialect, {}).items():
         if bounds and bounds.get(name):
             out[name] = split(out[name][0], key, bounds[name], parts)
@@ -365,6 +398,10 @@ _SCHEMAS: dict[str, dict[str, pl.DataType]] = {
                  "response_due_at": pl.Datetime("us")},
     "tickets": {"id": pl.Int64(), "customer_id": pl.Int64(), "category": pl.String(),
                 "opened_at": pl.Datetime("us")},
+    "prior": {"customer_id": pl.Int64()},
+    "invoice_months": {"issued_month": pl.String(), "currency": pl.String(),
+                       "issued": pl.Int64(), "total_minor": pl.Int64(),
+                       "sales_minor": pl.Int64()},
 }
 
 
@@ -452,7 +489,7 @@ def read_raw(engine: sa.Engine, filters: KpiFilters, window: Window,
     use_cx = connectorx_usable() and engine.dialect.name != "sqlite"
     if not use_cx:
         log.info("reading KPI frames through the DB-API (SQLite log not fully checkpointed)")
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    with ThreadPoolExecutor(max_workers=4) as pool:
         futures = {name: pool.submit(_read_one, engine, name, q, use_cx=use_cx)
                    for name, q in sql.items()}
         return {name: fut.result() for name, fut in futures.items()}
@@ -523,12 +560,18 @@ class KpiFrames:
         reporting: the currency of every amount.
         mrr: ``customer_id``, ``month``, ``mrr_minor`` (the ledger up to the end month).
         events: ``customer_id``, ``occurred_on``, ``churn_reason`` (cancel and lapse events).
-        invoices: invoices issued in the window or open when it starts: ``id``,
-            ``customer_id``, ``status``, ``total_minor``, ``open_minor`` (total - credited -
-            payments not closing it), ``issued_month``, ``closed_month`` (month paid or
-            voided; null while open) and ``due_date``.
+        invoices: the invoices that can be open at a month end of the window (issued by its
+            end, not closed before it starts nor in their issue month, not written off, with
+            something open): ``id``, ``customer_id``, ``status``, ``total_minor``,
+            ``open_minor`` (total - credited - payments not closing it), ``issued_month``,
+            ``closed_month`` (month paid or voided; null while open) and ``due_date``.
         disputes: disputes opened from the month before the window to its end.
         tickets: billing support tickets opened in the same months.
+        invoice_months: per issue month from the month before the window: ``issued_month``,
+            ``issued`` (invoices issued, void ones too), ``total_minor`` (their total) and
+            ``sales_minor`` (the total of those not void).
+        prior: ``customer_id`` of every customer with MRR before the ledger months read
+            (:func:`ledger_months`), so a return in the window is a reactivation.
     """
 
     window: Window
@@ -538,6 +581,11 @@ class KpiFrames:
     invoices: pl.DataFrame
     disputes: pl.DataFrame
     tickets: pl.DataFrame
+    invoice_months: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
+        schema={"issued_month": pl.Date, "issued": pl.Int64, "total_minor": pl.Int64,
+                "sales_minor": pl.Int64}))
+    prior: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
+        schema={"customer_id": pl.Int64}))
 
 
 def _month_dates(col: str) -> pl.Expr:
@@ -554,8 +602,14 @@ def to_frames(raw: dict[str, pl.DataFrame], filters: KpiFilters, window: Window,
     inv = convert(raw["invoices"], ["total_minor", "open_minor"], rates, rep).with_columns(
         _month_dates("issued_month"), _month_dates("closed_month"))
     disputes = convert(raw["disputes"], ["amount_minor"], rates, rep)
+    # Monthly sums are converted once per issue month and currency (one rounding each).
+    months = (convert(raw["invoice_months"], ["total_minor", "sales_minor"], rates, rep)
+              .with_columns(_month_dates("issued_month"))
+              .group_by("issued_month").agg(pl.col("issued", "total_minor", "sales_minor").sum())
+              .sort("issued_month"))
     return KpiFrames(window=window, reporting=rep, mrr=mrr, events=raw["events"], invoices=inv,
-                     disputes=disputes, tickets=raw["tickets"])
+                     disputes=disputes, tickets=raw["tickets"], invoice_months=months,
+                     prior=raw["prior"])
 
 
 def load_frames(engine: sa.Engine, filters: KpiFilters,

@@ -19,7 +19,7 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from console.kpis import gross_revenue_retention, net_revenue_retention
+from console.kpis import gross_revenue_retention, mrr_movements, net_revenue_retention
 from console.services import kpis
 from console.services.audit import Actor, record
 from console.services.errors import InvalidInput
@@ -172,8 +172,9 @@ def test_load_frames_reads_typed_converted_rows(engine, company) -> None:
     assert mrr[(company["C2"], date(2026, 1, 1))] == 21600  # 200 EUR at 1.08
     assert mrr[(company["C6"], date(2026, 4, 1))] == 12700  # 100 GBP at 1.27
     inv = {r["id"]: r for r in frames.invoices.to_dicts()}
-    # Everything issued from the month before the window; never the draft.
-    assert set(inv) == {company[k] for k in ("I1", "I2", "I3", "I4", "I5", "I6", "I7")}
+    # Only what can be open at a month end: not I1 (paid) nor I5 (voided) in their issue
+    # month, not I7 (written off), never the draft.
+    assert set(inv) == {company[k] for k in ("I2", "I3", "I4", "I6")}
     assert inv[company["I6"]]["open_minor"] == 12700  # (110 - 10 credited) GBP
     assert inv[company["I4"]]["issued_month"] == date(2026, 2, 1)
     assert inv[company["I4"]]["closed_month"] == date(2026, 4, 1)
@@ -182,6 +183,14 @@ def test_load_frames_reads_typed_converted_rows(engine, company) -> None:
     assert frames.disputes.schema["opened_at"] == pl.Datetime("us")
     assert frames.disputes.filter(pl.col("id") == company["D2"])["amount_minor"].item() == 5400
     assert frames.tickets.height == 2
+    # Every invoice issued from the month before the window, summed per issue month (USD).
+    months = {r["issued_month"]: (r["issued"], r["total_minor"], r["sales_minor"])
+              for r in frames.invoice_months.to_dicts()}
+    assert months == {date(2026, 1, 1): (1, 11000, 11000),  # I7
+                      date(2026, 2, 1): (2, 23760 + 55000, 23760),  # I4 (EUR), I5 void
+                      date(2026, 3, 1): (2, 99000, 99000),  # I1, I2
+                      date(2026, 4, 1): (2, 88000 + 13970, 88000 + 13970)}  # I3, I6 (GBP)
+    assert frames.prior.is_empty()  # nobody paid before December 2025
     assert sorted(frames.events["churn_reason"].to_list()) == ["involuntary", "voluntary"]
 
 
@@ -364,3 +373,38 @@ def test_filter_options(engine, company) -> None:
     assert [o.value for o in opts.months] == ["2026-01", "2026-02", "2026-03", "2026-04"]
     assert {o.label for o in opts.plans} == {"Alpha", "Beta"}
     assert len(opts.versions) == 2 and "only:EUR" in {o.value for o in opts.currencies}
+
+
+def test_movements_read_from_the_window_match_the_library_over_the_whole_ledger(
+        engine, company) -> None:
+    """The dashboard reads the ledger from just before the window; a customer who paid long
+    before and comes back inside it is still a reactivation, as over the whole history."""
+    with unit_of_work(engine) as s:
+        old = Customer(code="C7", name="Old", email="c7@x.test", segment="smb", region="na",
+                       country="US", currency="USD")
+        s.add(old)
+        s.flush()
+        for month in (date(2025, 3, 1), date(2025, 4, 1), date(2026, 4, 1)):
+            s.add(MrrMonthly(customer_id=old.id, month=month, mrr_minor=7000, currency="USD",
+                             plan_version_id=company["vb"]))
+        company["C7"] = old.id
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT customer_id, month, mrr_minor FROM mrr_monthly WHERE currency = 'USD'"
+        )).all()
+    ledger = pl.DataFrame([(c, str(m)[:10], v) for c, m, v in rows], orient="row",
+                          schema={"customer_id": pl.Int64, "month": pl.String,
+                                  "mrr_minor": pl.Int64})
+    ledger = ledger.with_columns(pl.col("month").str.to_date())
+    expected = {r["month"]: r for r in mrr_movements(ledger).to_dicts()}
+    for start in ("2026-02", "2026-03", "2026-04"):
+        d = kpis.dashboard(KpiFilters(start_month=start, end_month="2026-04",
+                                      reporting="USD", single_currency=True), engine=engine)
+        moves = dict(d.movements)
+        for i, key in enumerate(d.months):
+            want = expected[date(int(key[:4]), int(key[5:]), 1)]
+            for kind in ("new", "expansion", "contraction", "churn", "reactivation"):
+                assert abs(moves[kind][i]) == want[kind] / 100, (start, key, kind)
+    rows, total = kpis.drill_down(KpiFilters(start_month="2026-04", end_month="2026-04"),
+                                  "reactivation", "2026-04", engine=engine)
+    assert total == 2 and sorted(_codes(rows)) == ["C4", "C7"]

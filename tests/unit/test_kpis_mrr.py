@@ -179,3 +179,14 @@ def test_waterfall_identity_holds(df: pl.DataFrame) -> None:
             got["month"].min().year * 12 + got["month"].min().month
         )
         assert got.height == span + 1
+
+
+def test_integer_ids_give_the_same_movements_and_stay_integers() -> None:
+    ids = {"a": 1, "b": 2, "c": 3, "d": 4}
+    numeric = SAMPLE.with_columns(pl.col("customer_id").replace_strict(ids, return_dtype=pl.Int64))
+    rows = mrr_movement_rows(numeric)
+    assert rows.schema["customer_id"] == pl.Int64
+    as_text = rows.with_columns(pl.col("customer_id").replace_strict(
+        {v: k for k, v in ids.items()}, return_dtype=pl.String))
+    assert as_text.equals(mrr_movement_rows(SAMPLE))
+    assert mrr_movements(numeric).equals(mrr_movements(SAMPLE))
