@@ -373,24 +373,58 @@ def create_credit_note_view(invoice_id: int, *, user_id: int, reason: str,
 
 def approve_credit_note_view(credit_note_id: int, version: int, *, user_id: int,
                              comment: str = "") -> CreditOutcome:
-    """Page-facing :func:`approve_credit_note`."""
+    """Page-facing :func:`approve_credit_note`; a dispute's credit goes through
+    :func:`console.services.disputes.approve_credit`, which also resolves the dispute."""
     try:
         with unit_of_work() as s:
-            note = approve_credit_note(s, credit_note_id=credit_note_id, version=version,
-                                       actor=actor_for(s, user_id), comment=comment)
-            return CreditOutcome(True, f"Credit note {note.number} issued.", note.id,
-                                 note.number or "", note.status)
+            actor = actor_for(s, user_id)
+            dispute_id = _dispute_of(s, credit_note_id)
+            if dispute_id is None:
+                note = approve_credit_note(s, credit_note_id=credit_note_id, version=version,
+                                           actor=actor, comment=comment)
+                return CreditOutcome(True, f"Credit note {note.number} issued.", note.id,
+                                     note.number or "", note.status)
+            disputes = _disputes_service()
+            d = disputes.approve_credit(s, dispute_id=dispute_id, credit_note_id=credit_note_id,
+                                        credit_note_version=version, actor=actor,
+                                        comment=comment)
+            note = s.get(CreditNote, credit_note_id)
+            return CreditOutcome(True, f"Credit note {note.number} issued; dispute #{d.id} is "
+                                 f"{d.status.replace('_', ' ')}.", note.id, note.number or "",
+                                 note.status)
     except ServiceError as exc:
         return CreditOutcome(False, str(exc), credit_note_id)
 
 
+def _dispute_of(session: Session, credit_note_id: int) -> int | None:
+    return session.execute(sa.select(CreditNote.dispute_id).where(
+        CreditNote.id == credit_note_id)).scalar_one_or_none()
+
+
+def _disputes_service() -> Any:
+    # The disputes service builds on this module (it creates its credits here), so it is
+    # imported when a dispute's credit is decided here rather than at import time.
+    from console.services import disputes
+
+    return disputes
+
+
 def reject_credit_note_view(credit_note_id: int, version: int, reason: str, *, user_id: int
                             ) -> CreditOutcome:
-    """Page-facing :func:`reject_credit_note`."""
+    """Page-facing :func:`reject_credit_note`; a dispute's credit goes through
+    :func:`console.services.disputes.reject_credit` (the case records it and stays open)."""
     try:
         with unit_of_work() as s:
-            note = reject_credit_note(s, credit_note_id=credit_note_id, version=version,
-                                      actor=actor_for(s, user_id), reason=reason)
+            actor = actor_for(s, user_id)
+            dispute_id = _dispute_of(s, credit_note_id)
+            if dispute_id is None:
+                note = reject_credit_note(s, credit_note_id=credit_note_id, version=version,
+                                          actor=actor, reason=reason)
+            else:
+                _disputes_service().reject_credit(
+                    s, dispute_id=dispute_id, credit_note_id=credit_note_id,
+                    credit_note_version=version, actor=actor, reason=reason)
+                note = s.get(CreditNote, credit_note_id)
             return CreditOutcome(True, "Credit rejected.", note.id, "", note.status)
     except ServiceError as exc:
         return CreditOutcome(False, str(exc), credit_note_id)

@@ -435,3 +435,33 @@ def test_page_facing_calls_report_refusals_as_messages(engine) -> None:
     assert _dispute(engine, out.dispute_id).amount_minor == 1250
     with pytest.raises(InvalidInput, match="not an amount"):
         views.parse_amounts({1: "12.345"}, "USD")
+
+
+def test_deciding_a_dispute_credit_from_the_invoice_page_updates_the_case(engine) -> None:
+    """The invoice page's approve/reject (credit_notes' page-facing calls) go through the
+    dispute: approving resolves it as credited, rejecting keeps it open with the reason."""
+    w = _world(engine)
+    did = _open(engine, w)
+    with unit_of_work(engine) as s:
+        note = svc.propose_credit(s, dispute_id=did, version=_dispute(engine, did).version,
+                                  actor=w["support"], reason="Full month", full=True)
+        cn = (note.id, note.version)
+    refused = cn_svc.reject_credit_note_view(cn[0], cn[1], "", user_id=w["people"]["finance"])
+    assert not refused.ok and _dispute(engine, did).status == "open"
+    out = cn_svc.reject_credit_note_view(cn[0], cn[1], "Usage is right",
+                                         user_id=w["people"]["finance"])
+    assert out.ok and out.status == "rejected"
+    assert _dispute(engine, did).status == "open"
+    assert _timeline(engine, did)[-1] == "credit_rejected"
+    assert "dispute.credit_reject" in _actions(engine, did)
+    with unit_of_work(engine) as s:
+        note = svc.propose_credit(s, dispute_id=did, version=_dispute(engine, did).version,
+                                  actor=w["support"], reason="Full month after all", full=True)
+        cn = (note.id, note.version)
+    out = cn_svc.approve_credit_note_view(cn[0], cn[1], user_id=w["people"]["finance"])
+    assert out.ok and out.status == "issued" and f"dispute #{did}" in out.message
+    d = _dispute(engine, did)
+    assert (d.status, d.credited_minor) == ("resolved_credited", 13200)
+    assert "dispute.resolve_credit" in _actions(engine, did)
+    with read_session(engine) as s:
+        assert verify(s)[1] is None
