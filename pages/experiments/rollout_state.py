@@ -95,6 +95,16 @@ class RolloutState(SessionState):
             return
         self._show(rollout_id)
 
+    def _act(self, message: str, call, *args, **kwargs):
+        """Run ``call(*args, **kwargs)``; on success refresh and confirm, on a refusal show
+        why (the service re-checks the role and writes the audit event)."""
+        try:
+            call(*args, **kwargs)
+        except ServiceError as exc:
+            return self._refused(exc)
+        self._show(self.rollout_id)
+        return rx.toast.success(message)
+
     def _refused(self, exc: ServiceError):
         self._show(self.rollout_id)
         self.error = str(exc)
@@ -175,24 +185,14 @@ class RolloutState(SessionState):
     @requires(Permission.RUN_EXPERIMENTS)
     def pause(self, form_data: dict):
         """Pause the rollout by hand."""
-        try:
-            svc.pause_rollout(self._actor_id(), self.rollout_id, text_of(form_data, "reason"),
-                              self._version)
-        except ServiceError as exc:
-            return self._refused(exc)
-        self._show(self.rollout_id)
-        return rx.toast.success("Rollout paused.")
+        return self._act("Rollout paused.", svc.pause_rollout, self._actor_id(), self.rollout_id,
+                         text_of(form_data, "reason"), self._version)
 
     @requires(Permission.RUN_EXPERIMENTS)
     def resume(self, form_data: dict):
         """Resume a paused rollout (a reason is required)."""
-        try:
-            svc.resume_rollout(self._actor_id(), self.rollout_id, text_of(form_data, "reason"),
-                               self._version)
-        except ServiceError as exc:
-            return self._refused(exc)
-        self._show(self.rollout_id)
-        return rx.toast.success("Rollout resumed.")
+        return self._act("Rollout resumed.", svc.resume_rollout, self._actor_id(), self.rollout_id,
+                         text_of(form_data, "reason"), self._version)
 
     @requires(Permission.RUN_EXPERIMENTS)
     def complete(self):

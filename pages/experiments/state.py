@@ -240,6 +240,15 @@ class ExperimentState(SessionState):
         self._show(self.experiment_id)
         return rx.toast.success(message)
 
+    def _act(self, message: str, call, *args, **kwargs):
+        """Run ``call(*args, **kwargs)``; on success refresh and confirm, on a refusal show
+        why (the service re-checks the role and writes the audit event)."""
+        try:
+            call(*args, **kwargs)
+        except ServiceError as exc:
+            return self._refused(exc)
+        return self._done(message)
+
     def _refused(self, exc: ServiceError):
         self._show(self.experiment_id)
         self.error = str(exc)
@@ -330,58 +339,36 @@ class ExperimentState(SessionState):
     @requires(Permission.APPROVE_EXPERIMENTS)
     def reject(self, form_data: dict):
         """Reject the pending request with a comment."""
-        try:
-            svc.reject(self._actor_id(), self._pending_id, text_of(form_data, "comment"))
-        except ServiceError as exc:
-            return self._refused(exc)
-        return self._done("Request rejected.")
+        return self._act("Request rejected.", svc.reject, self._actor_id(), self._pending_id,
+                         text_of(form_data, "comment"))
 
     @requires(Permission.RUN_EXPERIMENTS)
     def withdraw(self):
         """Take the pending request back (its requester or the author)."""
-        try:
-            svc.withdraw(self._actor_id(), self._pending_id)
-        except ServiceError as exc:
-            return self._refused(exc)
-        return self._done("Request withdrawn.")
+        return self._act("Request withdrawn.", svc.withdraw, self._actor_id(), self._pending_id)
 
     @requires(Permission.RUN_EXPERIMENTS)
     def pause(self, form_data: dict):
         """Pause a running experiment."""
-        try:
-            svc.pause(self._actor_id(), self.experiment_id, text_of(form_data, "reason"),
-                      self._version)
-        except ServiceError as exc:
-            return self._refused(exc)
-        return self._done("Experiment paused.")
+        return self._act("Experiment paused.", svc.pause, self._actor_id(), self.experiment_id,
+                         text_of(form_data, "reason"), self._version)
 
     @requires(Permission.RUN_EXPERIMENTS)
     def resume(self, form_data: dict):
         """Resume a paused experiment."""
-        try:
-            svc.resume(self._actor_id(), self.experiment_id, text_of(form_data, "reason"),
-                       self._version)
-        except ServiceError as exc:
-            return self._refused(exc)
-        return self._done("Experiment resumed.")
+        return self._act("Experiment resumed.", svc.resume, self._actor_id(), self.experiment_id,
+                         text_of(form_data, "reason"), self._version)
 
     @requires(Permission.RUN_EXPERIMENTS)
     def request_conclusion(self, form_data: dict):
         """Ask for approval to conclude with a winner (refused before the minimum sample)."""
-        try:
-            svc.request_conclusion(self._actor_id(), self.experiment_id,
-                                   winner=text_of(form_data, "winner", 64),
-                                   reason=text_of(form_data, "reason"))
-        except ServiceError as exc:
-            return self._refused(exc)
-        return self._done("Conclusion requested: someone else must approve it.")
+        return self._act("Conclusion requested: someone else must approve it.",
+                         svc.request_conclusion, self._actor_id(), self.experiment_id,
+                         winner=text_of(form_data, "winner", 64),
+                         reason=text_of(form_data, "reason"))
 
     @requires(Permission.RUN_EXPERIMENTS)
     def roll_back(self, form_data: dict):
         """Stop the experiment without a winner."""
-        try:
-            svc.roll_back(self._actor_id(), self.experiment_id, text_of(form_data, "reason"),
-                          self._version)
-        except ServiceError as exc:
-            return self._refused(exc)
-        return self._done("Experiment rolled back.")
+        return self._act("Experiment rolled back.", svc.roll_back, self._actor_id(),
+                         self.experiment_id, text_of(form_data, "reason"), self._version)

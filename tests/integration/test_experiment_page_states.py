@@ -99,3 +99,33 @@ def test_forms_create_drafts_and_rollout_actions_are_rechecked(engine, users):
     assert (exp.primary_metric, exp.planned_days, exp.min_sample) == ("arpa", 14, 50)
     assert exp.eligibility["segments"] == ["smb"] and not exp.eligibility["new_customers_only"]
     assert exp.guardrails == {"max_dispute_rate": 0.02}
+
+
+def test_pause_resume_and_withdraw_from_the_experiment_page(engine, users):
+    """The page's simple actions: a refusal shows the service's message and changes nothing;
+    a success shows the new status, with its audit event."""
+    world = build_world(engine, customers=6)
+    experiment_id = make_experiment(engine, users, world)
+    lead, lead2 = _token("lead@demo.test"), _token("lead2@demo.test")
+    with unit_of_work(engine) as s:
+        request_start(s, experiment_id=experiment_id, actor=actor(users, "monetization_lead"),
+                      reason="Go")
+    author = _loaded(ExperimentState, lead, f"/experiments/{experiment_id}")
+    assert "withdrawn" in repr(author.withdraw()) and not author.has_pending
+    with unit_of_work(engine) as s:
+        request_start(s, experiment_id=experiment_id, actor=actor(users, "monetization_lead"),
+                      reason="Go again")
+    _loaded(ExperimentState, lead2, f"/experiments/{experiment_id}").approve({"comment": "ok"})
+
+    page = _loaded(ExperimentState, lead, f"/experiments/{experiment_id}")
+    assert page.status == "running"
+    refused = page.pause({"reason": ""})
+    assert page.error and page.error in repr(refused)
+    with read_session(engine) as s:
+        assert s.get(Experiment, experiment_id).status == "running"
+    assert "paused" in repr(page.pause({"reason": "Dispute spike"}))
+    assert page.error == "" and page.status == "paused"
+    assert [t.action for t in page.timeline][-1] == "experiment.pause"
+    assert "resumed" in repr(page.resume({"reason": "Spike explained"}))
+    with read_session(engine) as s:
+        assert s.get(Experiment, experiment_id).status == "running"
