@@ -7,7 +7,7 @@ Importable from a notebook: only polars, the standard library and :mod:`console.
 
 from console.kpis.arpa import arpa
 from console.kpis.churn import INVOLUNTARY_REASONS, billing_driven_churn_share, logo_churn
-from console.kpis.currency import to_reporting_currency
+from console.kpis.currency import conversion_factor, convert_minor, to_reporting_currency
 from console.kpis.disputes import dispute_amount_rate, dispute_rate, dispute_resolution_stats
 from console.kpis.mrr import MOVEMENT_KINDS, mrr_movement_rows, mrr_movements
 from console.kpis.receivables import (
@@ -27,6 +27,8 @@ __all__ = [
     "arpa",
     "billing_driven_churn_share",
     "collections_aging",
+    "conversion_factor",
+    "convert_minor",
     "days_sales_outstanding",
     "dispute_amount_rate",
     "dispute_rate",

@@ -14,7 +14,19 @@ from console.money import MoneyError, exponent
 _MAX_FRACTION_PART = 2**62
 
 
-def _factor(rate: Decimal | str, source: str, reporting: str) -> tuple[int, int]:
+def conversion_factor(rate: Decimal | str, source: str, reporting: str) -> tuple[int, int]:
+    """Return the exact fraction ``(numerator, denominator)`` that turns minor units of
+    ``source`` into minor units of ``reporting`` at ``rate`` (before rounding).
+
+    Args:
+        rate: reporting-currency major units per 1 major unit of ``source``.
+        source: ISO 4217 code of the amounts.
+        reporting: ISO 4217 code to report in.
+
+    Raises:
+        ValueError: if the rate is not positive or has too many digits.
+        console.money.MoneyError: for an unknown currency or a float rate.
+    """
     if isinstance(rate, float):
         raise MoneyError(f"rate for {source} is a float; pass a Decimal or decimal string")
     value = Decimal(rate)
@@ -26,6 +38,18 @@ def _factor(rate: Decimal | str, source: str, reporting: str) -> tuple[int, int]
     if numerator > _MAX_FRACTION_PART or denominator > _MAX_FRACTION_PART:
         raise ValueError(f"rate for {source} has too many digits: {rate!r}")
     return numerator, denominator
+
+
+def convert_minor(amount: int, numerator: int, denominator: int) -> int:
+    """Convert one minor-unit amount by an exact fraction from :func:`conversion_factor`,
+    rounding half-up (ties away from zero), exactly as :func:`to_reporting_currency` does.
+
+    SQL aggregations that must add up to the same cents as the frames use this (SQLite) or
+    the same integer formula (PostgreSQL numeric).
+    """
+    scaled = amount * numerator
+    rounded = (abs(scaled) * 2 + denominator) // (denominator * 2)
+    return -rounded if scaled < 0 else rounded
 
 
 def to_reporting_currency(
@@ -68,7 +92,7 @@ def to_reporting_currency(
     missing = [c for c in present if c not in all_rates]
     if missing:
         raise ValueError(f"no rate to {reporting} for {', '.join(missing)}")
-    fractions = {c: _factor(all_rates[c], c, reporting) for c in present}
+    fractions = {c: conversion_factor(all_rates[c], c, reporting) for c in present}
     numerator = pl.col(currency_col).replace_strict(
         {c: n for c, (n, _) in fractions.items()}, return_dtype=pl.Int128
     )

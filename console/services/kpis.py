@@ -3,18 +3,20 @@
 Page-facing API:
 
 - :class:`KpiFilters` (re-exported from :mod:`console.services.kpis_frames`).
-- :func:`load_frames` reads the frames behind a dashboard (connectorx on PostgreSQL, the
-  DB-API on SQLite).
+- :func:`load_frames` runs the dashboard's queries (movements and open balances summed in the
+  database, see :mod:`console.services.kpis_sql`).
 - :func:`dashboard` returns a :class:`Dashboard` of preformatted cards and small series.
 - :func:`drill_down` returns one page (50 rows) of the customers or invoices behind a card
-  or a chart bar and the total; :func:`drill_down_csv` all of them as CSV text.
+  or a chart bar, the total, and a note when the data changed since the figure was
+  computed; :func:`drill_down_csv` all of them as CSV text. The rows come from the same
+  queries the figure summed, for that one month.
 - :func:`filter_options` lists the months, plans and plan versions the filters offer.
 
 Figures are computed once per filter set and data version (:func:`kpis_frames.data_state`:
 max ids of invoices, payments, credit notes, disputes, subscription events, tickets and the
 audit trail, plus the MRR ledger's size) and kept in an in-process LRU cache, so a new
 invoice, payment or dispute makes the next call recompute. Call :func:`dashboard` from a worker
-thread: a cold computation reads the whole ledger.
+thread: a cold computation scans the ledger and the invoices of the window.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import NamedTuple
 
 import polars as pl
 import sqlalchemy as sa
@@ -39,10 +42,10 @@ from console.services.kpis_compute import (
     Card,
     Computed,
     Dashboard,
+    churn_reasons,
     compute,
     month_key,
     month_label,
-    open_balances,
 )
 from console.services.kpis_frames import (
     REGIONS,
@@ -51,21 +54,22 @@ from console.services.kpis_frames import (
     KpiFilters,
     add_months,
     data_state,
-    load_frames,
     month_end,
     parse_month,
 )
+from console.services.kpis_sql import SCHEMAS, fetch, load_frames
 from models.db import get_engine
 
 __all__ = [
-    "PAGE_SIZE", "Card", "Dashboard", "DrillRow", "FilterOptions", "KpiFilters", "clear_cache",
+    "PAGE_SIZE", "Card", "Dashboard", "DrillPage", "DrillRow", "FilterOptions", "KpiFilters",
+    "clear_cache",
     "dashboard", "drill_columns", "drill_down", "drill_down_csv", "drill_title",
     "filter_options", "load_frames",
 ]
 
 PAGE_SIZE = 50
-#: Filter sets kept computed (each holds the window's ledger rows and open invoices).
-CACHE_SIZE = 4
+#: Filter sets kept computed (each holds sums, and the window's disputes and tickets).
+CACHE_SIZE = 16
 
 Progress = Callable[[float, str], None]
 
@@ -279,40 +283,41 @@ def _month_arg(computed: Computed, month: str) -> date:
     return parsed
 
 
-def _drill_frame(computed: Computed, metric: str, month: date, bucket: str) -> pl.DataFrame:
+#: Figures whose rows are read from the database on demand (the others from the cache).
+_READ_ON_DEMAND = ("mrr", "movement", "retention", "invoices")
+
+
+def _drill_frame(eng: sa.Engine, computed: Computed, metric: str, month: date, bucket: str
+                 ) -> pl.DataFrame:
     """The full, sorted frame behind a figure (ids and raw values, no names yet)."""
     f = computed.frames
-    w = f.window
+    w, q = f.window, f.sql
     if metric in ("mrr", "arr", "arpa"):
-        return (f.mrr.filter(pl.col("month") == month).select("customer_id", "mrr_minor")
+        return (fetch(eng, q.month_rows(month), SCHEMAS["month_rows"])
                 .sort("mrr_minor", "customer_id", descending=[True, False]))
     if metric in MOVEMENT_KINDS or metric.startswith("churn_"):
-        rows = computed.movements.filter(pl.col("month") == month)
-        if metric.startswith("churn_"):
-            rows = rows.filter((pl.col("kind") == "churn")
-                               & (pl.col("reason") == metric.removeprefix("churn_")))
+        if metric == "churn" or metric.startswith("churn_"):
+            rows = churn_reasons(fetch(eng, q.churn_rows([month]), SCHEMAS["movement_rows"]),
+                                 f.events)
+            if metric != "churn":
+                rows = rows.filter(pl.col("reason") == metric.removeprefix("churn_"))
         else:
-            rows = rows.filter(pl.col("kind") == metric)
+            rows = fetch(eng, q.movement_rows([month]), SCHEMAS["movement_rows"]).filter(
+                pl.col("kind") == metric).with_columns(reason=pl.lit(None, dtype=pl.String))
         return rows.select("customer_id", "kind", "previous_mrr_minor", "mrr_minor",
                            "amount_minor", "reason").sort("amount_minor", "customer_id",
                                                           descending=[True, False])
     if metric in ("nrr", "grr", "nrr_month"):
         start, end = ((add_months(month, -1), month) if metric == "nrr_month"
                       else (add_months(w.start, -1), w.end))
-        at_start = f.mrr.filter(pl.col("month") == start).select(
-            "customer_id", start_minor="mrr_minor")
-        at_end = f.mrr.filter(pl.col("month") == end).select("customer_id",
-                                                             end_minor="mrr_minor")
-        return (at_start.join(at_end, on="customer_id", how="left")
-                .with_columns(pl.col("end_minor").fill_null(0))
+        return (fetch(eng, q.retention_rows(start, end), SCHEMAS["retention_rows"])
                 .with_columns(kept_minor=pl.min_horizontal("start_minor", "end_minor"),
                               change_minor=pl.col("end_minor") - pl.col("start_minor"))
                 .sort("change_minor", "customer_id"))
     if metric in ("receivables", "dso", "aging"):
         at = w.end if metric == "aging" else month
         cutoff = w.as_of if at == w.end else month_end(at)
-        rows = open_balances(f.invoices, at).select(
-            "id", "customer_id", "issued_month", "due_date", "open_minor").with_columns(
+        rows = fetch(eng, q.open_rows(w, at), SCHEMAS["open_rows"]).with_columns(
             days_past_due=(pl.lit(cutoff, dtype=pl.Date) - pl.col("due_date")).dt.total_days())
         if metric == "aging":
             if bucket not in computed.dashboard.aging_buckets:
@@ -413,21 +418,47 @@ def _rows(engine: sa.Engine, computed: Computed, metric: str, df: pl.DataFrame,
     return out
 
 
+class DrillPage(NamedTuple):
+    """One page of a drill-down.
+
+    Attributes:
+        rows: the rows of the page (cells in :func:`drill_columns` order).
+        total: how many rows there are in all.
+        note: why the rows may not add up to the figure on screen (the data changed since it
+            was computed), or "".
+    """
+
+    rows: list[DrillRow]
+    total: int
+    note: str = ""
+
+
+_CHANGED = ("The data changed since these figures were computed: the rows are today's. "
+            "Refresh the dashboard to see figures that match them.")
+
+
 def _drill(filters: KpiFilters, metric: str, month: str, bucket: str,
            engine: sa.Engine | None, version: str
-           ) -> tuple[Computed, str, pl.DataFrame, sa.Engine]:
+           ) -> tuple[Computed, str, pl.DataFrame, sa.Engine, str]:
     metric = _metric(metric)
     eng = engine or get_engine()
-    computed, _cached, _v = _computed(filters, eng, None, version)
+    computed, _cached, shown = _computed(filters, eng, None, version)
     when = _month_arg(computed, month)
-    df = _drill_frame(computed, metric, when, bucket)
-    return computed, metric, df, eng
+    note = ""
+    if version and _METRICS[metric][0] in _READ_ON_DEMAND:
+        # These rows are read now; the figure on screen may be older (disputes and tickets
+        # come from the cached frames of the version shown, so they always match).
+        current = "/".join(data_state(eng).version)
+        note = "" if current == shown else _CHANGED
+    df = _drill_frame(eng, computed, metric, when, bucket)
+    return computed, metric, df, eng, note
 
 
 def drill_down(filters: KpiFilters, metric: str, month: str = "", bucket: str = "",
                page: int = 0, *, engine: sa.Engine | None = None,
-               page_size: int = PAGE_SIZE, version: str = "") -> tuple[list[DrillRow], int]:
-    """One page of the customers or invoices behind a figure, and how many there are.
+               page_size: int = PAGE_SIZE, version: str = "") -> DrillPage:
+    """One page of the customers or invoices behind a figure, how many there are, and a
+    note when the data changed since the figure on screen was computed.
 
     Args:
         filters: the dashboard's filters.
@@ -439,29 +470,25 @@ def drill_down(filters: KpiFilters, metric: str, month: str = "", bucket: str = 
         page: zero-based page (clamped to the last page).
         engine: the database (default: the app's).
         page_size: rows per page.
-        version: the :attr:`Dashboard.version` on screen (its rows while still cached;
-            default or evicted: the current data).
-
-    Returns:
-        The rows of the page (cells in :func:`drill_columns` order) and the total row count.
+        version: the :attr:`Dashboard.version` on screen (default: the current data).
 
     Raises:
         InvalidInput: for an unknown metric, month or bucket.
     """
-    computed, metric, df, eng = _drill(filters, metric, month, bucket, engine, version)
+    computed, metric, df, eng, note = _drill(filters, metric, month, bucket, engine, version)
     total = df.height
     pages = max(1, -(-total // page_size))
     page = min(max(int(page), 0), pages - 1)
     cur = computed.frames.reporting
     rows = _rows(eng, computed, metric, df.slice(page * page_size, page_size),
                  lambda minor: format_minor(int(minor), cur))
-    return rows, total
+    return DrillPage(rows, total, note)
 
 
 def drill_down_csv(filters: KpiFilters, metric: str, month: str = "", bucket: str = "", *,
                    engine: sa.Engine | None = None, version: str = "") -> str:
     """Every row behind a figure as CSV text (amounts in the reporting currency, with code)."""
-    computed, metric, df, eng = _drill(filters, metric, month, bucket, engine, version)
+    computed, metric, df, eng, _note = _drill(filters, metric, month, bucket, engine, version)
     cur = computed.frames.reporting
     rows = _rows(eng, computed, metric, df,
                  lambda minor: format_minor(int(minor), cur, with_code=True))

@@ -1,11 +1,14 @@
-"""Every dashboard figure from the KPI frames, with :mod:`console.kpis` doing the KPI maths.
+"""Every dashboard figure from the KPI frames (sums the database made, see kpis_sql).
 
-The monthly series come from one pass of :func:`console.kpis.mrr_movement_rows` over the
-ledger: per month the waterfall amounts and the customers per movement kind. Month-over-month
-NRR/GRR and logo churn follow from those sums exactly (for a one-month window the start cohort
-is the previous month's customers, so ``NRR = (start + expansion - contraction - churn) /
-start`` and ``GRR = (start - contraction - churn) / start``); the cards call the library
-functions themselves, and the integration tests check both agree month by month.
+Per month, the waterfall is ``new``, ``expansion``, ``contraction`` and ``reactivation`` as
+summed in SQL, and ``churn`` from the identity every month satisfies
+(``mrr[m] = mrr[m-1] + new + expansion + reactivation - contraction - churn``, customers
+likewise), so it is exact without reading the customers who left. Month-over-month NRR/GRR
+and logo churn follow from those sums exactly (for a one-month window the start cohort is the
+previous month's customers, so ``NRR = (start + expansion - contraction - churn) / start``
+and ``GRR = (start - contraction - churn) / start``). The definitions are those of
+:mod:`console.kpis`; the integration tests check the figures against the library over the
+whole ledger.
 """
 
 from __future__ import annotations
@@ -20,19 +23,14 @@ import polars as pl
 from console.kpis import (
     AGING_BUCKETS,
     MOVEMENT_KINDS,
-    arpa,
-    billing_driven_churn_share,
     collections_aging,
     days_sales_outstanding,
     dispute_resolution_stats,
-    gross_revenue_retention,
-    logo_churn,
-    mrr_movement_rows,
-    net_revenue_retention,
     support_load,
 )
 from console.money import exponent, format_minor
-from console.services.kpis_frames import KpiFrames, Window, add_months, month_end
+from console.services.kpis_frames import Window, add_months, month_end
+from console.services.kpis_sql import KpiFrames
 
 Progress = Callable[[float, str], None]
 
@@ -102,19 +100,16 @@ class Dashboard:
 
 @dataclass(frozen=True)
 class Computed:
-    """A dashboard and the frames its drill-downs read (kept in the cache).
+    """A dashboard and what its drill-downs need (kept in the cache).
 
     Attributes:
         dashboard: the figures.
-        frames: the frames (``mrr`` limited to the window's months and the month before,
-            ``invoices`` to those open at some month end).
-        movements: every customer's movement per month of the window, with ``reason`` for
-            churn rows.
+        frames: the frames it was computed from (drill-downs reuse their query builder and
+            list disputes and tickets from them).
     """
 
     dashboard: Dashboard
     frames: KpiFrames
-    movements: pl.DataFrame
 
 
 # -- formatting ----------------------------------------------------------------------------
@@ -176,17 +171,13 @@ def _tone(delta: float | None, higher_is_better: bool | None) -> str:
 # -- the pieces ----------------------------------------------------------------------------
 
 
-def _month_series(df: pl.DataFrame, months: tuple[date, ...], value: str, default=0) -> list:
-    found = dict(zip(df["month"].to_list(), df[value].to_list(), strict=True))
-    return [found.get(m, default) for m in months]
-
-
 def churn_reasons(churn_rows: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
     """Label each churn row with the reason of the customer's cancel/lapse event that month.
 
     A customer with an involuntary event in the month counts as involuntary, else voluntary
     with a voluntary event; without any such event (e.g. the MRR moved to a plan outside the
-    filter) the reason is ``other``.
+    filter) the reason is ``other``. The dashboard counts the same way in SQL
+    (kpis_sql.KpiSql.churn_events); drill-downs label their rows with this.
     """
     reasons = (
         events.with_columns(month=pl.col("occurred_on").dt.month_start())
@@ -201,17 +192,17 @@ def churn_reasons(churn_rows: pl.DataFrame, events: pl.DataFrame) -> pl.DataFram
 
 
 def open_balances(invoices: pl.DataFrame, month: date) -> pl.DataFrame:
-    """The invoices open at the end of ``month``, with the amount open then (``open_minor``).
+    """The rows of ``invoices`` open at the end of ``month`` (``issued_month`` and
+    ``closed_month`` columns; rows may be single invoices or sums of them).
 
     An invoice is open from its issue month until the month it is paid or voided; credits
     and partial payments that did not close it count from issue (their timing is not kept
-    per invoice); uncollectible invoices are written off and never count.
+    per invoice); uncollectible invoices are written off and never count (the queries leave
+    them out, see kpis_sql.KpiSql.open_rows).
     """
     return invoices.filter(
         (pl.col("issued_month") <= month)
-        & (pl.col("closed_month").is_null() | (pl.col("closed_month") > month))
-        & (pl.col("status") != "uncollectible")
-        & (pl.col("open_minor") != 0))
+        & (pl.col("closed_month").is_null() | (pl.col("closed_month") > month)))
 
 
 def _days(month: date, w: Window) -> int:
@@ -223,6 +214,11 @@ def _ratio(a: float, b: float) -> float:
     return math.nan if b == 0 else a / b
 
 
+def _arpa(total: int, customers: int) -> int:
+    # console.kpis.arpa: half-up on the exact numerator, 0 without paying customers.
+    return 0 if customers == 0 else (2 * total + customers) // (2 * customers)
+
+
 # -- the dashboard -------------------------------------------------------------------------
 
 
@@ -230,40 +226,39 @@ def compute(frames: KpiFrames, progress: Progress | None = None) -> Computed:
     """Compute every card and chart series of the dashboards from ``frames``.
 
     Args:
-        frames: the frames from :func:`console.services.kpis_frames.load_frames`.
+        frames: the frames from :func:`console.services.kpis_sql.load_frames`.
         progress: optional callback ``(fraction, message)``.
     """
     say = progress or (lambda _f, _m: None)
     w, cur = frames.window, frames.reporting
     months = w.months
     prev = add_months(w.start, -1)
-    shown = pl.Series(list(months), dtype=pl.Date)
 
     say(0.55, "Computing MRR movements")
-    mrr = frames.mrr
-    rows = mrr_movement_rows(mrr.select("customer_id", "month", "mrr_minor"))
-    # The ledger is read from shortly before the window (kpis_frames.ledger_months): a
-    # customer "new" there who paid before is coming back.
-    came_back = (pl.col("kind") == "new") & pl.col("customer_id").is_in(
-        frames.prior["customer_id"].implode())
-    rows = rows.with_columns(pl.col("customer_id").cast(pl.Int64)).filter(
-        pl.col("month").is_in(shown.implode())).with_columns(
-        kind=pl.when(came_back).then(pl.lit("reactivation")).otherwise(pl.col("kind")))
-    churn = churn_reasons(rows.filter(pl.col("kind") == "churn"), frames.events)
-    rows = pl.concat([rows.filter(pl.col("kind") != "churn").with_columns(
-        reason=pl.lit(None, dtype=pl.String)), churn.select([*rows.columns, "reason"])])
-    sums = rows.group_by("month", "kind").agg(amount=pl.col("amount_minor").sum(),
-                                              count=pl.len())
-    totals = (mrr.filter(pl.col("month").is_in(pl.Series([prev, *months]).implode()))
-              .group_by("month").agg(mrr=pl.col("mrr_minor").sum(), customers=pl.len()))
-    total_of = dict(zip(totals["month"].to_list(), totals["mrr"].to_list(), strict=True))
-    count_of = dict(zip(totals["month"].to_list(), totals["customers"].to_list(), strict=True))
+    total_of = dict(zip(frames.totals["month"].to_list(), frames.totals["mrr_minor"].to_list(),
+                        strict=True))
+    count_of = dict(zip(frames.totals["month"].to_list(),
+                        frames.totals["customers"].to_list(), strict=True))
+    moved = {(r["month"], r["kind"]): r for r in frames.movements.to_dicts()}
+    # A one-month window's churn card compares with the month before (summed too).
+    moved_months = sorted({*months, add_months(w.end, -1)})
 
-    def kind_series(kind: str, value: str) -> list[int]:
-        return _month_series(sums.filter(pl.col("kind") == kind), months, value)
+    def sum_of(month: date, kind: str, value: str) -> int:
+        return int(moved.get((month, kind), {}).get(value, 0))
 
-    amounts = {k: kind_series(k, "amount") for k in MOVEMENT_KINDS}
-    counts = {k: kind_series(k, "count") for k in MOVEMENT_KINDS}
+    churn_amount, churn_count = {}, {}
+    for m in moved_months:
+        before = add_months(m, -1)
+        gained = sum(sum_of(m, k, "amount_minor") for k in ("new", "expansion", "reactivation"))
+        joined = sum(sum_of(m, k, "customers") for k in ("new", "reactivation"))
+        churn_amount[m] = (total_of.get(before, 0) + gained - sum_of(m, "contraction",
+                                                                     "amount_minor")
+                           - total_of.get(m, 0))
+        churn_count[m] = count_of.get(before, 0) + joined - count_of.get(m, 0)
+    amounts = {k: [churn_amount[m] if k == "churn" else sum_of(m, k, "amount_minor")
+                   for m in months] for k in MOVEMENT_KINDS}
+    counts = {k: [churn_count[m] if k == "churn" else sum_of(m, k, "customers")
+                  for m in months] for k in MOVEMENT_KINDS}
 
     say(0.65, "Computing retention and churn")
     nrr, grr = [], []
@@ -272,19 +267,22 @@ def compute(frames: KpiFrames, progress: Progress | None = None) -> Computed:
         kept = start - amounts["contraction"][i] - amounts["churn"][i]
         nrr.append(_opt(_ratio(kept + amounts["expansion"][i], start), 100))
         grr.append(_opt(_ratio(kept, start), 100))
-    split_counts = churn.group_by("month", "reason").agg(n=pl.len())
-    churn_split = tuple(
-        (reason, tuple(_month_series(split_counts.filter(pl.col("reason") == reason),
-                                     months, "n")))
-        for reason in CHURN_REASONS)
+    with_event = frames.churn_events.group_by("month").agg(
+        involuntary=pl.col("involuntary").sum(), voluntary=(pl.col("involuntary") == 0).sum())
+    by_reason = {r["month"]: r for r in with_event.to_dicts()}
+    reasons_of: dict[date, dict[str, int]] = {}
+    for m in moved_months:
+        found = by_reason.get(m, {})
+        inv, vol = int(found.get("involuntary", 0)), int(found.get("voluntary", 0))
+        reasons_of[m] = {"involuntary": inv, "voluntary": vol,
+                         "other": churn_count[m] - inv - vol}
+    churn_split = tuple((reason, tuple(reasons_of[m][reason] for m in months))
+                        for reason in CHURN_REASONS)
 
     say(0.75, "Computing receivables, aging and DSO")
     per_month = {r["issued_month"]: r for r in frames.invoice_months.to_dicts()}
     sales_of = {m: r["sales_minor"] for m, r in per_month.items()}
-    # Only invoices still open after their issue month can be open at a month end (the
-    # frame holds no others; the filter keeps frames built by hand honest).
-    carried = frames.invoices.filter(pl.col("closed_month").is_null()
-                                     | (pl.col("closed_month") > pl.col("issued_month")))
+    carried = frames.open_invoices
     recv_of, dso_of = {}, {}
     for m in (prev, *months):
         recv_of[m] = int(open_balances(carried, m)["open_minor"].sum())
@@ -321,7 +319,7 @@ def compute(frames: KpiFrames, progress: Progress | None = None) -> Computed:
 
     say(0.92, "Preparing cards")
     cards = _cards(frames, w, cur, total_of, count_of, recv_of, dso_of, stats_of, load_of,
-                   churn)
+                   churn_count, reasons_of)
     notes = []
     if w.as_of < month_end(w.end):
         notes.append(f"{month_label(w.end)} runs to {w.as_of.isoformat()}: its figures are "
@@ -353,24 +351,15 @@ def compute(frames: KpiFrames, progress: Progress | None = None) -> Computed:
         support_disputes=tuple(int(disputes_of.get(m, 0)) for m in months),
         notes=tuple(notes),
     )
-    window_mrr = mrr.filter(pl.col("month") >= prev)
-    kept = KpiFrames(window=w, reporting=cur, mrr=window_mrr, events=frames.events,
-                     invoices=carried, disputes=frames.disputes, tickets=frames.tickets)
-    return Computed(dashboard=dash, frames=kept, movements=rows)
+    return Computed(dashboard=dash, frames=frames)
 
 
 def _cards(frames: KpiFrames, w: Window, cur: str, total_of: dict, count_of: dict,
            recv_of: dict, dso_of: dict, stats_of: dict, load_of: dict,
-           churn: pl.DataFrame) -> tuple[Card, ...]:
+           churn_count: dict, reasons_of: dict) -> tuple[Card, ...]:
     end, before = w.end, add_months(w.end, -1)
     key = month_key(end)
     vs = f"vs {month_label(before)}"
-    mrr = frames.mrr
-
-    def only(*wanted: date) -> pl.DataFrame:
-        # The library reads only these months; handing it just them saves the casts.
-        return mrr.filter(pl.col("month").is_in(pl.Series(wanted, dtype=pl.Date).implode()))
-
     mrr_now, mrr_before = total_of.get(end, 0), total_of.get(before, 0)
     cards: list[Card] = []
 
@@ -385,32 +374,33 @@ def _cards(frames: KpiFrames, w: Window, cur: str, total_of: dict, count_of: dic
         "12 × MRR")
 
     # NRR/GRR over the window: customers paying the month before it, at its last month;
-    # compared with the same-length window one period earlier.
+    # compared with the same-length window one period earlier (console.kpis definitions:
+    # end MRR / start MRR, and each customer's end MRR capped at its start for GRR).
     span = len(w.months)
     start, p_start, p_end = add_months(w.start, -1), add_months(w.start, -1 - span), \
         add_months(end, -span)
-    now_rows, before_rows = only(start, end), only(p_start, p_end)
-    nrr_now = net_revenue_retention(now_rows, start=start, end=end)
-    nrr_before = net_revenue_retention(before_rows, start=p_start, end=p_end)
-    grr_now = gross_revenue_retention(now_rows, start=start, end=end)
-    grr_before = gross_revenue_retention(before_rows, start=p_start, end=p_end)
+    now, was = frames.retention["window"], frames.retention["previous"]
+    nrr_now = _ratio(now["end_minor"], now["start_minor"])
+    nrr_before = _ratio(was["end_minor"], was["start_minor"])
+    grr_now = _ratio(now["kept_minor"], now["start_minor"])
+    grr_before = _ratio(was["kept_minor"], was["start_minor"])
     period = f"{month_label(start)} → {month_label(end)}"
     pvs = f"vs {month_label(p_start)} → {month_label(p_end)}"
-    for key_, label, now, was in (("nrr", "NRR", nrr_now, nrr_before),
-                                  ("grr", "GRR", grr_now, grr_before)):
-        change = _change_pp(now, was)
-        cards.append(Card(key_, label, _pct(now), f"{change[0]} {pvs}" if change[0] else "",
+    for key_, label, value, prior in (("nrr", "NRR", nrr_now, nrr_before),
+                                      ("grr", "GRR", grr_now, grr_before)):
+        change = _change_pp(value, prior)
+        cards.append(Card(key_, label, _pct(value), f"{change[0]} {pvs}" if change[0] else "",
                           _tone(change[1], True), f"customers paying in {period}", key))
 
-    churn_now = logo_churn(only(before, end), month=end)
-    churn_before = logo_churn(only(add_months(end, -2), before), month=before)
-    share = billing_driven_churn_share(
-        churn.filter(pl.col("month") == end).select("customer_id", "month", "reason"),
-        month=end)
-    lost = churn.filter(pl.col("month") == end).height
+    # Logo churn: customers lost / customers paying the month before (console.kpis.logo_churn).
+    churn_now = _ratio(churn_count[end], count_of.get(before, 0))
+    churn_before = _ratio(churn_count[before], count_of.get(add_months(end, -2), 0))
+    lost = churn_count[end]
+    share = _ratio(reasons_of[end]["involuntary"], lost)
     add("churn", "Logo churn", _pct(churn_now), _change_pp(churn_now, churn_before), False,
         f"{lost:,} customers lost in {month_label(end)}; billing-driven {_pct(share)}")
-    arpa_now, arpa_before = arpa(only(end), month=end), arpa(only(before), month=before)
+    arpa_now, arpa_before = _arpa(mrr_now, count_of.get(end, 0)), \
+        _arpa(mrr_before, count_of.get(before, 0))
     add("arpa", "ARPA", format_minor(arpa_now, cur), _change_pct(arpa_now, arpa_before), True,
         "MRR / paying customers")
     dso_now, dso_before = dso_of[end], dso_of[before]

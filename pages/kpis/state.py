@@ -77,6 +77,7 @@ class KpisState(SessionState):
     drill_page: int = 0
     drill_pages: int = 1
     drill_error: str = ""
+    drill_note: str = ""
     drill_loading: bool = False
     _version: str = ""
 
@@ -200,6 +201,7 @@ class KpisState(SessionState):
         self.drill_metric, self.drill_month, self.drill_bucket = metric, month, bucket
         self.drill_page = 0
         self.drill_open, self.drill_loading, self.drill_error = True, True, ""
+        self.drill_note = ""
         self.drill_title = svc.drill_title(metric, month, bucket)
         self.drill_columns = svc.drill_columns(metric)
         self.drill_rows, self.drill_total, self.drill_pages = [], 0, 1
@@ -217,7 +219,7 @@ class KpisState(SessionState):
             version = self._version
             self.drill_loading = True
         try:
-            rows, total = await asyncio.to_thread(svc.drill_down, *args, version=version)
+            found = await asyncio.to_thread(svc.drill_down, *args, version=version)
         except ServiceError as exc:
             async with self:
                 self.drill_error, self.drill_rows, self.drill_total = str(exc), [], 0
@@ -227,8 +229,8 @@ class KpisState(SessionState):
             if (self.drill_metric, self.drill_month, self.drill_bucket,
                     self.drill_page) != args[1:]:
                 return None  # another drill-down was opened meanwhile
-            self.drill_rows, self.drill_total = rows, total
-            self.drill_pages = max(1, -(-total // svc.PAGE_SIZE))
+            self.drill_rows, self.drill_total, self.drill_note = found
+            self.drill_pages = max(1, -(-found.total // svc.PAGE_SIZE))
             self.drill_page = min(self.drill_page, self.drill_pages - 1)
             self.drill_loading = False
         return None

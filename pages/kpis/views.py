@@ -130,6 +130,9 @@ def drill_panel() -> rx.Component:
                 ),
                 rx.cond(s.drill_error != "", rx.callout(s.drill_error, color_scheme="red",
                                                          icon="triangle-alert")),
+                rx.cond(s.drill_note != "", rx.callout(s.drill_note, color_scheme="amber",
+                                                        icon="info", size="1",
+                                                        data_testid="drill-note")),
                 pager(s.drill_page, s.drill_pages, s.drill_total, s.drill_prev, s.drill_next),
                 rx.table.root(
                     rx.table.header(rx.table.row(

@@ -13,14 +13,26 @@ Customers and their MRR (Jan, Feb, Mar, Apr 2026):
 - C6 mid_market/emea/GBP 100 each month on B
 """
 
+import math
+import random
 from datetime import UTC, date, datetime
 
 import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from console.kpis import gross_revenue_retention, mrr_movements, net_revenue_retention
-from console.services import kpis
+from console.kpis import (
+    arpa,
+    conversion_factor,
+    convert_minor,
+    gross_revenue_retention,
+    logo_churn,
+    mrr_movements,
+    net_revenue_retention,
+    to_reporting_currency,
+)
+from console.money import format_minor
+from console.services import kpis, kpis_sql
 from console.services.audit import Actor, record
 from console.services.errors import InvalidInput
 from console.services.kpis import KpiFilters
@@ -162,27 +174,34 @@ def _cards(d) -> dict[str, kpis.Card]:
     return {c.key: c for c in d.cards}
 
 
-def test_load_frames_reads_typed_converted_rows(engine, company) -> None:
+def test_load_frames_sums_converted_rows_in_the_database(engine, company) -> None:
     frames = kpis.load_frames(engine, WINDOW)
-    assert frames.window.months == tuple(MONTHS[1:])
+    feb, mar, apr = MONTHS[1:]
+    assert frames.window.months == (feb, mar, apr)
     assert frames.window.as_of == date(2026, 4, 12)  # the last day with activity
-    assert frames.mrr.schema["month"] == pl.Date
-    mrr = {(r["customer_id"], r["month"]): r["mrr_minor"] for r in frames.mrr.to_dicts()}
-    assert len(mrr) == 17
-    assert mrr[(company["C2"], date(2026, 1, 1))] == 21600  # 200 EUR at 1.08
-    assert mrr[(company["C6"], date(2026, 4, 1))] == 12700  # 100 GBP at 1.27
-    inv = {r["id"]: r for r in frames.invoices.to_dicts()}
-    # Only what can be open at a month end: not I1 (paid) nor I5 (voided) in their issue
-    # month, not I7 (written off), never the draft.
-    assert set(inv) == {company[k] for k in ("I2", "I3", "I4", "I6")}
-    assert inv[company["I6"]]["open_minor"] == 12700  # (110 - 10 credited) GBP
-    assert inv[company["I4"]]["issued_month"] == date(2026, 2, 1)
-    assert inv[company["I4"]]["closed_month"] == date(2026, 4, 1)
-    assert inv[company["I2"]]["closed_month"] is None
-    assert frames.invoices.schema["due_date"] == pl.Date
-    assert frames.disputes.schema["opened_at"] == pl.Datetime("us")
-    assert frames.disputes.filter(pl.col("id") == company["D2"])["amount_minor"].item() == 5400
-    assert frames.tickets.height == 2
+    totals = {r["month"]: (r["mrr_minor"], r["customers"]) for r in frames.totals.to_dicts()}
+    # Each row converted, then summed: C2's 200 EUR is 216.00, C6's 100 GBP 127.00.
+    assert totals == {MONTHS[0]: (144300, 4), feb: (174300, 5), mar: (107700, 3),
+                      apr: (187700, 5)}
+    moves = {(r["month"], r["kind"]): (r["amount_minor"], r["customers"])
+             for r in frames.movements.to_dicts()}
+    assert moves == {(feb, "new"): (50000, 1), (feb, "contraction"): (20000, 1),
+                     (mar, "expansion"): (5000, 1), (apr, "new"): (30000, 1),
+                     (apr, "reactivation"): (50000, 1)}
+    churned = {(r["customer_id"], r["month"]): r["involuntary"]
+               for r in frames.churn_events.to_dicts()}
+    assert churned == {(company["C2"], mar): 0, (company["C4"], mar): 1}
+    # Jan's customers at their April MRR: C1 150, C2 0, C3 800, C6 127 (kept: C1 capped at 100).
+    assert frames.retention["window"] == {"customers": 4, "start_minor": 144300,
+                                          "end_minor": 107700, "kept_minor": 102700}
+    assert frames.retention["previous"]["customers"] == 0  # nobody paid in October 2025
+    # Only what can be open at a month end: I2, I3, I4 (EUR 220 -> 237.60), I6 (GBP 100 ->
+    # 127.00); not I1 (paid) nor I5 (voided) in their issue month, not I7, never the draft.
+    assert frames.open_invoices["open_invoices"].sum() == 4
+    assert frames.open_invoices["open_minor"].sum() == 88000 + 88000 + 23760 + 12700
+    i4 = frames.open_invoices.filter(pl.col("issued_month") == feb).to_dicts()
+    assert i4 == [{"issued_month": feb, "closed_month": apr, "due_date": date(2026, 3, 3),
+                   "open_minor": 23760, "open_invoices": 1}]
     # Every invoice issued from the month before the window, summed per issue month (USD).
     months = {r["issued_month"]: (r["issued"], r["total_minor"], r["sales_minor"])
               for r in frames.invoice_months.to_dicts()}
@@ -190,8 +209,21 @@ def test_load_frames_reads_typed_converted_rows(engine, company) -> None:
                       date(2026, 2, 1): (2, 23760 + 55000, 23760),  # I4 (EUR), I5 void
                       date(2026, 3, 1): (2, 99000, 99000),  # I1, I2
                       date(2026, 4, 1): (2, 88000 + 13970, 88000 + 13970)}  # I3, I6 (GBP)
-    assert frames.prior.is_empty()  # nobody paid before December 2025
+    assert frames.disputes.schema["opened_at"] == pl.Datetime("us")
+    assert frames.disputes.filter(pl.col("id") == company["D2"])["amount_minor"].item() == 5400
+    assert frames.tickets.height == 2
     assert sorted(frames.events["churn_reason"].to_list()) == ["involuntary", "voluntary"]
+
+
+def test_a_currency_without_a_rate_is_refused(engine, company) -> None:
+    with unit_of_work(engine) as s:
+        s.add(MrrMonthly(customer_id=company["C5"], month=MONTHS[2], mrr_minor=100,
+                         currency="CHF", plan_version_id=company["vb"]))
+    with pytest.raises(InvalidInput, match="without an exchange rate"):
+        kpis.dashboard(WINDOW, engine=engine)
+    # Reporting in CHF-free single currency still works.
+    assert kpis.dashboard(KpiFilters(start_month="2026-02", end_month="2026-04",
+                                     single_currency=True), engine=engine).mrr[-1] == 1750.0
 
 
 def test_dashboard_figures_match_the_hand_computed_ones(engine, company) -> None:
@@ -237,14 +269,104 @@ def test_dashboard_figures_match_the_hand_computed_ones(engine, company) -> None
     assert d.notes  # April is month to date
 
 
+def _ledger(engine, *, reporting: str = "USD", where: str = "") -> pl.DataFrame:
+    """The whole MRR ledger read back and converted by the library, for comparisons."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT m.customer_id, m.month, m.mrr_minor, m.currency FROM mrr_monthly m "
+            "JOIN customer c ON c.id = m.customer_id" + (f" WHERE {where}" if where else "")
+        )).all()
+        rates = {c: str(r) for c, rep, r in conn.execute(sa.text(
+            "SELECT currency, reporting_currency, rate FROM fx_rate")).all() if rep == reporting}
+    ledger = pl.DataFrame([(c, str(m)[:10], v, cur) for c, m, v, cur in rows], orient="row",
+                          schema={"customer_id": pl.Int64, "month": pl.String,
+                                  "mrr_minor": pl.Int64, "currency": pl.String})
+    ledger = ledger.with_columns(pl.col("month").str.to_date())
+    return to_reporting_currency(ledger, amount_cols=["mrr_minor"], currency_col="currency",
+                                 rates=rates, reporting=reporting).drop("currency")
+
+
+def _assert_matches_library(d, ledger: pl.DataFrame) -> None:
+    """Every MRR series and card of ``d`` equals the library's answer over ``ledger``."""
+    expected = {r["month"]: r for r in mrr_movements(ledger).to_dicts()}
+    moves = dict(d.movements)
+    months = [date(int(k[:4]), int(k[5:]), 1) for k in d.months]
+    for i, month in enumerate(months):
+        want = expected.get(month, {k: 0 for k in ("mrr", *kpis.MOVEMENT_KINDS)})
+        assert d.mrr[i] == want["mrr"] / 100, month
+        for kind in kpis.MOVEMENT_KINDS:
+            assert abs(moves[kind][i]) == want[kind] / 100, (month, kind)
+        before = date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
+        nrr = net_revenue_retention(ledger, start=before, end=month)
+        grr = gross_revenue_retention(ledger, start=before, end=month)
+        assert d.nrr[i] == (None if math.isnan(nrr) else round(nrr * 100, 2)), month
+        assert d.grr[i] == (None if math.isnan(grr) else round(grr * 100, 2)), month
+    cards = _cards(d)
+    end, first = months[-1], months[0]
+    start = date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
+    nrr = net_revenue_retention(ledger, start=start, end=end)
+    assert cards["nrr"].value == ("—" if math.isnan(nrr) else f"{nrr * 100:.1f}%")
+    churn = logo_churn(ledger, month=end)
+    assert cards["churn"].value == ("—" if math.isnan(churn) else f"{churn * 100:.1f}%")
+    assert cards["arpa"].value == format_minor(arpa(ledger, month=end), d.currency)
+
+
 def test_trend_matches_the_library_month_by_month(engine, company) -> None:
-    frames = kpis.load_frames(engine, WINDOW)
     d = kpis.dashboard(WINDOW, engine=engine)
-    for i, month in enumerate(MONTHS[1:]):
-        before = MONTHS[i]
-        nrr = net_revenue_retention(frames.mrr, start=before, end=month)
-        grr = gross_revenue_retention(frames.mrr, start=before, end=month)
-        assert d.nrr[i] == round(nrr * 100, 2) and d.grr[i] == round(grr * 100, 2)
+    _assert_matches_library(d, _ledger(engine))
+
+
+def test_random_ledgers_match_the_library_for_every_filter(engine, company) -> None:
+    """Customers with gaps, returns, plan moves and currency changes, built at random: the
+    sums the database makes equal the library's over the ledger read back, filter by filter."""
+    rng = random.Random(20261121)
+    months = [date(2025, m, 1) for m in range(1, 13)] + MONTHS
+    with unit_of_work(engine) as s:
+        for n in range(60):
+            c = Customer(code=f"R{n}", name=f"Random {n}", email=f"r{n}@x.test",
+                         segment=rng.choice(["smb", "enterprise"]), region="na",
+                         country="US", currency="USD")
+            s.add(c)
+            s.flush()
+            amount, cur = rng.randrange(1, 5000) * 100, rng.choice(["USD", "EUR", "GBP"])
+            for month in months:
+                if rng.random() < 0.25:
+                    continue  # a gap: churn, then a return or nothing
+                if rng.random() < 0.3:
+                    amount = max(1, amount + rng.randrange(-2000, 2000) * 7)
+                if rng.random() < 0.05:
+                    cur = rng.choice(["USD", "EUR", "GBP"])
+                version = company["va"] if rng.random() < 0.7 else company["vb"]
+                s.add(MrrMonthly(customer_id=c.id, month=month, mrr_minor=amount,
+                                 currency=cur, plan_version_id=version))
+        s.add(FxRate(currency="USD", reporting_currency="EUR", rate="0.925925925926"))
+        s.add(FxRate(currency="GBP", reporting_currency="EUR", rate="1.175925925926"))
+        s.add(FxRate(currency="EUR", reporting_currency="EUR", rate="1"))
+    cases = [
+        (KpiFilters(start_month="2025-03", end_month="2026-04"), "USD", ""),
+        (KpiFilters(start_month="2025-06", end_month="2026-03", reporting="EUR"), "EUR", ""),
+        (KpiFilters(start_month="2026-04", end_month="2026-04"), "USD", ""),
+        (KpiFilters(start_month="2025-09", end_month="2026-04", segment="smb"), "USD",
+         "c.segment = 'smb'"),
+        (KpiFilters(start_month="2025-09", end_month="2026-04",
+                    plan_version_id=company["va"]), "USD", f"m.plan_version_id = {company['va']}"),
+        (KpiFilters(start_month="2025-09", end_month="2026-04", reporting="GBP",
+                    single_currency=True), "GBP", "m.currency = 'GBP'"),
+    ]
+    with unit_of_work(engine) as s:
+        s.add(FxRate(currency="GBP", reporting_currency="GBP", rate="1"))
+    for filters, reporting, where in cases:
+        d = kpis.dashboard(filters, engine=engine)
+        _assert_matches_library(d, _ledger(engine, reporting=reporting, where=where))
+        # The rows behind a waterfall bar add up to the bar, to the cent.
+        for kind in ("new", "churn", "contraction"):
+            month = d.months[-1]
+            page = kpis.drill_down(filters, kind, month, engine=engine, page_size=10_000)
+            shown = abs(dict(d.movements)[kind][-1])
+            listed = sum(int(r.cells[-2].lstrip("+-").replace(",", "").replace(".", "")
+                             .lstrip("$€£")) for r in page.rows)
+            assert listed == round(shown * 100), (filters, kind)
+            assert page.total == dict(d.movement_counts)[kind][-1]
 
 
 def test_filters_segment_currency_and_plan(engine, company) -> None:
@@ -288,32 +410,32 @@ def _codes(rows) -> list[str]:
 
 
 def test_drill_down_lists_the_rows_behind_each_figure(engine, company) -> None:
-    rows, total = kpis.drill_down(WINDOW, "churn", "2026-03", engine=engine)
+    rows, total, _note = kpis.drill_down(WINDOW, "churn", "2026-03", engine=engine)
     assert total == 2 and sorted(_codes(rows)) == ["C2", "C4"]
     assert {r.customer_id for r in rows} == {company["C2"], company["C4"]}
     assert kpis.drill_columns("churn")[-1] == "Churn reason"
     assert {r.cells[-1] for r in rows} == {"voluntary", "involuntary"}
-    rows, total = kpis.drill_down(WINDOW, "churn_involuntary", "2026-03", engine=engine)
+    rows, total, _note = kpis.drill_down(WINDOW, "churn_involuntary", "2026-03", engine=engine)
     assert (total, _codes(rows)) == (1, ["C4"])
-    rows, total = kpis.drill_down(WINDOW, "reactivation", "2026-04", engine=engine)
+    rows, total, _note = kpis.drill_down(WINDOW, "reactivation", "2026-04", engine=engine)
     assert (total, _codes(rows)) == (1, ["C4"]) and rows[0].cells[-2] == "+$500.00"
-    rows, total = kpis.drill_down(WINDOW, "mrr", "2026-04", engine=engine)
+    rows, total, _note = kpis.drill_down(WINDOW, "mrr", "2026-04", engine=engine)
     assert total == 5 and _codes(rows)[0] == "C3" and rows[0].cells[-1] == "$800.00"
-    first, total = kpis.drill_down(WINDOW, "mrr", "2026-04", page=0, page_size=2,
+    first, total, _note = kpis.drill_down(WINDOW, "mrr", "2026-04", page=0, page_size=2,
                                    engine=engine)
-    last, _ = kpis.drill_down(WINDOW, "mrr", "2026-04", page=9, page_size=2, engine=engine)
+    last, _, _note = kpis.drill_down(WINDOW, "mrr", "2026-04", page=9, page_size=2, engine=engine)
     assert total == 5 and len(first) == 2 and len(last) == 1  # clamped to the last page
-    rows, total = kpis.drill_down(WINDOW, "nrr", "", engine=engine)
+    rows, total, _note = kpis.drill_down(WINDOW, "nrr", "", engine=engine)
     assert total == 4 and sorted(_codes(rows)) == ["C1", "C2", "C3", "C6"]
-    rows, total = kpis.drill_down(WINDOW, "aging", "", "1-30", engine=engine)
+    rows, total, _note = kpis.drill_down(WINDOW, "aging", "", "1-30", engine=engine)
     assert total == 1 and rows[0].invoice_id == company["I2"] and rows[0].cells[0] == "INV-2"
     assert rows[0].cells[5:] == ["12", "$880.00"]
-    rows, total = kpis.drill_down(WINDOW, "receivables", "2026-03", engine=engine)
+    rows, total, _note = kpis.drill_down(WINDOW, "receivables", "2026-03", engine=engine)
     assert {r.invoice_id for r in rows} == {company["I2"], company["I4"]}
-    rows, total = kpis.drill_down(WINDOW, "disputes", "2026-03", engine=engine)
+    rows, total, _note = kpis.drill_down(WINDOW, "disputes", "2026-03", engine=engine)
     assert total == 1 and rows[0].cells[0] == f"#{company['D1']}"
     assert rows[0].cells[-2:] == ["2.0", "yes"]
-    rows, total = kpis.drill_down(WINDOW, "support", "2026-04", engine=engine)
+    rows, total, _note = kpis.drill_down(WINDOW, "support", "2026-04", engine=engine)
     assert total == 3 and sorted(_codes(rows)) == ["C1", "C2", "C5"]
     csv_text = kpis.drill_down_csv(WINDOW, "churn", "2026-03", engine=engine)
     lines = csv_text.strip().splitlines()
@@ -337,11 +459,17 @@ def test_cache_is_invalidated_when_invoices_payments_or_disputes_land(engine, co
     assert after_invoice.cached is False
     assert after_invoice.dispute_rate[-1] == 33.33  # 1 dispute / 3 April invoices
     assert after_invoice.receivables[-1] == 2217.0
-    # A drill-down names the version on screen: the rows behind the figure shown.
-    _, shown = kpis.drill_down(WINDOW, "receivables", "2026-04", engine=engine,
-                               version=first.version)
-    _, now = kpis.drill_down(WINDOW, "receivables", "2026-04", engine=engine)
-    assert (shown, now) == (3, 4)
+    # A drill-down from the figure on screen reads today's rows and says the data changed;
+    # one from the current figures says nothing.
+    stale = kpis.drill_down(WINDOW, "receivables", "2026-04", engine=engine,
+                            version=first.version)
+    assert stale.total == 4 and "data changed" in stale.note
+    now = kpis.drill_down(WINDOW, "receivables", "2026-04", engine=engine,
+                          version=after_invoice.version)
+    assert now.total == 4 and now.note == ""
+    # Disputes and tickets are listed from the figures' own frames: nothing to warn about.
+    assert kpis.drill_down(WINDOW, "disputes", "2026-04", engine=engine,
+                           version=first.version).note == ""
     assert kpis.dashboard(WINDOW, engine=engine).cached is True
     with unit_of_work(engine) as s:
         s.add(Payment(invoice_id=company["I2"], customer_id=company["C3"], amount_minor=100,
@@ -405,6 +533,23 @@ def test_movements_read_from_the_window_match_the_library_over_the_whole_ledger(
             want = expected[date(int(key[:4]), int(key[5:]), 1)]
             for kind in ("new", "expansion", "contraction", "churn", "reactivation"):
                 assert abs(moves[kind][i]) == want[kind] / 100, (start, key, kind)
-    rows, total = kpis.drill_down(KpiFilters(start_month="2026-04", end_month="2026-04"),
+    rows, total, _note = kpis.drill_down(KpiFilters(start_month="2026-04", end_month="2026-04"),
                                   "reactivation", "2026-04", engine=engine)
     assert total == 2 and sorted(_codes(rows)) == ["C4", "C7"]
+
+
+def test_sql_conversion_is_the_library_conversion_on_both_paths(engine) -> None:
+    """Integer SQL for ordinary amounts, the exact fallback (kpi_fx / numeric) beyond what a
+    BIGINT product holds: every amount converts as console.kpis.convert_minor does."""
+    rates = {"EUR": "1.083456789012", "JPY": "0.006712345678", "USD": "1"}
+    q = kpis_sql.KpiSql(KpiFilters(), engine.dialect.name, kpis_sql.factors(rates, "USD"))
+    amounts = [0, 1, -1, 25, -25, 12_345, -99_999, 10**7 + 3, 4 * 10**12 + 1, -(4 * 10**12 + 7),
+               9 * 10**14 + 5]
+    for currency in ("USD", "EUR", "JPY"):
+        numerator, denominator = conversion_factor(rates[currency], currency, "USD")
+        sql = " UNION ALL ".join(
+            f"SELECT {n} AS k, {q.conv(str(a), repr(currency))} AS v"
+            for n, a in enumerate(amounts))
+        got = dict(kpis_sql.fetch(engine, sql, {"k": pl.Int64(), "v": pl.Int64()}).rows())
+        assert [got[n] for n in range(len(amounts))] == [
+            convert_minor(a, numerator, denominator) for a in amounts], currency

@@ -4,8 +4,10 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from console.kpis import to_reporting_currency
+from console.kpis import conversion_factor, convert_minor, to_reporting_currency
 from console.money import MoneyError
 
 RATES = {"EUR": Decimal("1.08"), "JPY": "0.0067", "KWD": "3.25"}
@@ -92,3 +94,20 @@ def test_null_currency_is_rejected() -> None:
 def test_overflow_is_rejected() -> None:
     with pytest.raises(ValueError, match="Int64"):
         convert([2**63 - 1], ["EUR"], rates={"EUR": "2"})
+
+
+@settings(max_examples=300, deadline=None)
+@given(amount=st.integers(min_value=-(10**12), max_value=10**12),
+       currency=st.sampled_from(["USD", "EUR", "JPY", "KWD"]),
+       rate=st.decimals(min_value=Decimal("0.000001"), max_value=Decimal("999"), places=6))
+def test_convert_minor_rounds_exactly_like_the_frame_conversion(amount, currency, rate) -> None:
+    rates = {"EUR": rate, "JPY": rate, "KWD": rate}
+    numerator, denominator = conversion_factor(rates.get(currency, Decimal(1)), currency, "USD")
+    assert convert_minor(amount, numerator, denominator) == convert(
+        [amount], [currency], rates=rates)[0]
+
+
+def test_convert_minor_ties_go_away_from_zero() -> None:
+    assert conversion_factor("1.08", "EUR", "USD") == (27, 25)
+    assert convert_minor(25, 1, 2) == 13 and convert_minor(-25, 1, 2) == -13
+    assert convert_minor(24, 1, 2) == 12 and convert_minor(0, 27, 25) == 0
