@@ -342,36 +342,29 @@ def _typed(df: pl.DataFrame, name: str) -> pl.DataFrame:
     return df.select(exprs)
 
 
-def _read_one(engine: sa.Engine, name: str, sql: list[str], *, use_cx: bool = True
+def _read_one(engine: sa.Engine, name: str, sql: str, *, use_cx: bool = True
               ) -> pl.DataFrame:
     uri = connectorx_uri(engine.url) if use_cx and connectorx_usable() else None
     if uri is not None:
-        # Straight to connectorx: typed columns, no pooled connection held while it runs;
-        # several queries run on parallel connections and come back as one frame.
+        # Straight to connectorx: typed columns, no pooled connection held while it runs.
         try:
-            df = pl.read_database_uri(sql if len(sql) > 1 else sql[0], uri,
-                                      engine="connectorx")
+            df = pl.read_database_uri(sql, uri, engine="connectorx")
         except Exception:
             log.exception("connectorx read of %s failed; using the DB-API cursor", name)
         else:
             if df.width == len(_SCHEMAS[name]):
                 return _typed(df.rename(dict(zip(df.columns, _SCHEMAS[name], strict=True))),
                               name)
-    schema = _wire_schema(name, engine.dialect.name)
+    # The connection's own DB-API cursor (sees every committed write).
     with engine.connect() as conn:
-        return _typed(pl.concat([_cursor_frame(conn, q, schema) for q in sql]), name)
-
-
-def _cursor_frame(conn: sa.Connection, sql: str, schema: dict[str, pl.DataType]
-                  ) -> pl.DataFrame:
-    """Rows through the connection's own DB-API cursor (sees every committed write)."""
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(sql)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    return pl.DataFrame(rows, schema=schema, orient="row")
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(sql)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+    schema = _wire_schema(name, engine.dialect.name)
+    return _typed(pl.DataFrame(rows, schema=schema, orient="row"), name)
 
 
 def read_small(engine: sa.Engine, filters: KpiFilters, window: Window
@@ -380,7 +373,7 @@ def read_small(engine: sa.Engine, filters: KpiFilters, window: Window
     # Never connectorx on SQLite in the app (see catalog_frames.read_frame: its bundled SQLite
     # drops this process's file locks, and it misses commits still in the WAL).
     use_cx = connectorx_usable() and engine.dialect.name != "sqlite"
-    return {name: _read_one(engine, name, [sql], use_cx=use_cx)
+    return {name: _read_one(engine, name, sql, use_cx=use_cx)
             for name, sql in queries(filters, window, engine.dialect.name).items()}
 
 
