@@ -33,6 +33,25 @@ class BillRun(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     version: int = Field(default=1, sa_column=sa.Column(sa.Integer, nullable=False))
 
+def _month_sqlite(col: str) -> str:
+    return f"(substr({col}, 1, 7) || '-01')"
+
+
+def _month_postgresql(col: str) -> str:
+    return f"date_trunc('month', {col} AT TIME ZONE 'UTC')::date"
+
+
+#: Per dialect, the condition of an invoice that can be open at the end of some month: not
+#: written off and not closed (paid or voided) in its issue month. SQLite uses the partial
+#: index only when a query repeats these terms word for word (kpis_sql builds them with the
+#: same month expression; tests/integration check the plan).
+OPEN_AT_MONTH_END = {
+    d: (f"status <> 'uncollectible' AND (coalesce(paid_at, voided_at) IS NULL OR "
+        f"{m('coalesce(paid_at, voided_at)')} > {m('issued_at')})")
+    for d, m in (("sqlite", _month_sqlite), ("postgresql", _month_postgresql))
+}
+
+
 class Invoice(SQLModel, table=True):
     """draft -> in_review -> approved -> issued -> paid | void | uncollectible."""
 
@@ -40,10 +59,16 @@ class Invoice(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("subscription_id", "period_start", "period_end"),
         sa.Index("ix_invoice_status_customer", "status", "customer_id"),
-        # Covers the KPI reads of invoices issued in a range (kpis_frames.queries).
-        sa.Index("ix_invoice_issued_kpi", "issued_at", "currency", "status", "total_minor",
-                 "credited_minor", "paid_minor", "paid_at", "voided_at", "due_date",
-                 "customer_id", "plan_version_id", "id"),
+        # Covers the KPI sales of a month in one currency (kpis_sql.KpiSql.invoice_sales).
+        sa.Index("ix_invoice_sales_kpi", "currency", "issued_at", "status", "total_minor",
+                 "customer_id", "plan_version_id"),
+        # Only the invoices that can be open at a month end (not written off, not closed in
+        # their issue month): the KPI receivables read these (kpis_sql.KpiSql.open_groups).
+        sa.Index("ix_invoice_open_kpi", "issued_at", "currency", "status", "due_date",
+                 "total_minor", "credited_minor", "paid_minor", "paid_at", "voided_at",
+                 "customer_id", "plan_version_id", "id",
+                 sqlite_where=sa.text(OPEN_AT_MONTH_END["sqlite"]),
+                 postgresql_where=sa.text(OPEN_AT_MONTH_END["postgresql"])),
     )
 
     id: int | None = Field(default=None, sa_column=pk())

@@ -101,9 +101,13 @@ class MrrMonthly(SQLModel, table=True):
 
     __tablename__ = "mrr_monthly"
     __table_args__ = (
-        # Covers the KPI reads of a month range (no table lookups: kpis_frames.queries).
+        # Covers the KPI reads of a month range (no table lookups: kpis_sql).
         sa.Index("ix_mrr_monthly_month_kpi", "month", "customer_id", "mrr_minor", "currency",
                  "plan_version_id"),
+        # Only the rows that can move: the KPI movements skip the unchanged ones (kpis_sql).
+        sa.Index("ix_mrr_monthly_moves", "month", "customer_id", "mrr_minor", "currency",
+                 "plan_version_id", "unchanged", sqlite_where=sa.text("NOT unchanged"),
+                 postgresql_where=sa.text("NOT unchanged")),
     )
 
     customer_id: int = Field(sa_column=sa.Column(
@@ -114,6 +118,11 @@ class MrrMonthly(SQLModel, table=True):
     currency: str = Field(sa_column=sa.Column(sa.String(3), nullable=False))
     plan_version_id: int | None = Field(default=None, sa_column=fk("plan_version.id",
                                                                      nullable=True, index=False))
+    #: True only when the customer's row of the month before has the same MRR, currency and
+    #: plan version (such a row is no MRR movement under any filter). False is always safe:
+    #: it only makes the KPI movements look at the row (console.services.mrr_ledger).
+    unchanged: bool = Field(default=False, sa_column=sa.Column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false()))
 
 
 class SupportTicket(SQLModel, table=True):

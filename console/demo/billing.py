@@ -251,9 +251,12 @@ class RowBuilder:
                 "created_at": ev.time,
             })
         add = w.rows["mrr_monthly"].append
+        before = None  # the ledger is in month order: mark the rows equal to the month before
         for k, mrr, vid in cs.ledger:
             add({"customer_id": p.id, "month": cal.ms(k), "mrr_minor": mrr,
-                 "currency": p.currency, "plan_version_id": vid})
+                 "currency": p.currency, "plan_version_id": vid,
+                 "unchanged": before == (k - 1, mrr, vid)})
+            before = (k, mrr, vid)
 
     def _period(self, sub: SubSim, day: date) -> tuple[date, date]:
         """The billing period containing ``day``: its calendar month, or its subscription year

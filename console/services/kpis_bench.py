@@ -205,8 +205,14 @@ def _table_rows(f: dict[str, pl.DataFrame], first: dict[str, int], plans: dict[i
             current_period_end=pl.lit(as_of.replace(day=28)),
             mrr_minor=pl.lit(0), grandfathered=pl.lit(False), created_at=pl.lit(created),
             version=pl.lit(1)),
-        "mrr_monthly": f["mrr"].select("customer_id", "month", "mrr_minor", "currency",
-                                       "plan_version_id"),
+        "mrr_monthly": f["mrr"].sort("customer_id", "month").select(
+            "customer_id", "month", "mrr_minor", "currency", "plan_version_id",
+            # the same MRR, currency and plan version as the month before (mrr_ledger)
+            unchanged=pl.all_horizontal([
+                pl.col(c).shift(1).over("customer_id").eq_missing(pl.col(c))
+                for c in ("mrr_minor", "currency", "plan_version_id")
+            ]) & (pl.col("month").shift(1).over("customer_id")
+                 == pl.col("month").dt.offset_by("-1mo")).fill_null(False)),
         "subscription_event": f["churned"].with_row_index("n").select(
             id=pl.col("n").cast(pl.Int64) + first["subscription_event"],
             subscription_id=sub_of, customer_id="customer_id", kind="kind",
@@ -286,24 +292,33 @@ def _median_ms(fn: Callable[[], object], repeat: int) -> float:
 
 
 def floor_ms(engine: sa.Engine, filters: Any, repeat: int = 3) -> float:
-    """The floor: the rows behind the dashboard's figures (the ledger of the months compared
-    and the invoices the window needs) read into polars, plus one bare group-by per frame, in
-    milliseconds (median of ``repeat``). Read with connectorx on PostgreSQL and the DB-API
-    cursor on SQLite, the fastest way the app may use on each."""
+    """The floor: the rows behind the dashboard's figures (the ledger of the months compared,
+    the window's invoices and the ones that can be open) read into polars, plus one bare
+    group-by per frame, in milliseconds (median of ``repeat``). Read with connectorx on
+    PostgreSQL and the DB-API cursor on SQLite, the fastest way the app may use on each."""
     from console.services import kpis_frames as kf
     from console.services.catalog_frames import connectorx_uri, connectorx_usable
+    from console.services.kpis_sql import KpiSql
+    from models.billing import OPEN_AT_MONTH_END
 
     def run() -> None:
         w = kf.resolve_window(filters, kf.data_state(engine))
         pg = engine.dialect.name == "postgresql"
         day = (lambda d: f"DATE '{d.isoformat()}'") if pg else (lambda d: f"'{d.isoformat()}'")
         start, nxt = day(w.read_from), day(kf.add_months(w.end, 1))
+        with engine.connect() as conn:
+            currencies = ", ".join(f"'{c}'" for c in conn.exec_driver_sql(
+                KpiSql.invoice_currencies()).scalars())
         sqls = [
             "SELECT customer_id, month, mrr_minor, currency FROM mrr_monthly WHERE month >= "
             f"{day(kf.add_months(w.read_from, -1))} AND month < {nxt}",
-            "SELECT id, customer_id, currency, status, total_minor, credited_minor, paid_minor, "
-            f"due_date FROM invoice WHERE issued_at < {nxt} AND (issued_at >= {start} OR "
-            f"coalesce(paid_at, voided_at) IS NULL OR coalesce(paid_at, voided_at) >= {start})",
+            # the window's sales and the invoices that can be open, through their indexes
+            "SELECT customer_id, currency, status, total_minor FROM invoice WHERE currency IN "
+            f"({currencies or 'NULL'}) AND issued_at >= {start} AND issued_at < {nxt}",
+            "SELECT id, customer_id, currency, total_minor, credited_minor, paid_minor, due_date "
+            f"FROM invoice WHERE issued_at < {nxt} AND (issued_at >= {start} OR "
+            f"coalesce(paid_at, voided_at) IS NULL OR coalesce(paid_at, voided_at) >= {start}) "
+            f"AND {OPEN_AT_MONTH_END[engine.dialect.name]}",
         ]
         for sql in sqls:
             if pg and connectorx_usable():

@@ -294,16 +294,20 @@ def compute(frames: KpiFrames, progress: Progress | None = None) -> Computed:
 
     say(0.85, "Computing dispute and support figures")
     disputes = frames.disputes.rename({"response_due_at": "due_at"})
+    # Each month's cohort split off once (a long window would filter them all every month).
+    cohorts = disputes.with_columns(_month=pl.col("opened_at").dt.month_start().cast(pl.Date))
+    by_month = {key[0]: df.drop("_month")
+                for key, df in cohorts.partition_by("_month", as_dict=True).items()}
     d_rate, d_median, d_sla = [], [], []
     stats_of: dict[date, dict] = {}
     for m in (prev, *months):
         # console.kpis.dispute_rate / dispute_amount_rate over the month's invoice sums
         # (the count and total are all they read of the invoices).
         issued = per_month.get(m, {"issued": 0, "total_minor": 0})
-        opened = disputes.filter(pl.col("opened_at").dt.month_start().cast(pl.Date) == m)
+        opened = by_month.get(m, disputes.clear())
         rate = _ratio(opened.height, issued["issued"])
         amount_rate = _ratio(int(opened["amount_minor"].sum()), issued["total_minor"])
-        stats = dispute_resolution_stats(disputes, month=m)
+        stats = dispute_resolution_stats(opened, month=m)
         stats_of[m] = {"rate": rate, "amount_rate": amount_rate, **stats}
         if m != prev:
             d_rate.append(_opt(rate, 100))

@@ -10,12 +10,19 @@ converted rows its drill-down lists, to the cent, and both dialects agree with
 :func:`console.kpis.to_reporting_currency`.
 
 The same row queries serve the figures (wrapped in a GROUP BY) and the drill-downs (one month,
-read on demand), so what is summed and what is listed cannot drift apart. Every literal comes
-from validated filters, the resolved window or the rate table, so no parameters are needed.
+read on demand), so what is summed and what is listed cannot drift apart.
+
+What cannot contribute is not read: the movements skip the ledger rows marked ``unchanged``
+(:mod:`console.services.mrr_ledger`), the receivables read only the invoices that can be
+open at a month end, and the sales are summed per month and currency along an index, each
+through a partial or covering index (see ``models`` and migration 0003). Every literal comes
+from validated filters, the resolved window, the rate table or currency codes read back and
+checked, so no parameters are needed.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,6 +48,8 @@ from console.services.kpis_frames import (
     resolve_window,
 )
 
+_CURRENCY = re.compile(r"[A-Z]{3}")
+
 #: Columns of the movement rows (drill-down and sums); churn rows have the same columns.
 MOVEMENT_COLUMNS = ("customer_id", "month", "kind", "previous_mrr_minor", "mrr_minor",
                     "amount_minor")
@@ -63,6 +72,7 @@ def prepare_connection(conn: sa.Connection) -> None:
         # The long conversion CASEs cost the JIT ~1.8 s to compile for a ~1 s query.
         conn.exec_driver_sql("SET LOCAL jit = off")
         conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
+        conn.exec_driver_sql("SET LOCAL random_page_cost = 1.1")
     if conn.dialect.name == "sqlite":
         conn.connection.dbapi_connection.create_function(  # type: ignore[union-attr]
             "kpi_fx", 4, _kpi_fx, deterministic=True)
@@ -135,11 +145,18 @@ class KpiSql:
         """``sum(expr)`` as a BIGINT (0 over no rows) on both dialects."""
         return f"CAST(coalesce(sum({expr}), 0) AS BIGINT)"
 
-    @property
-    def fence(self) -> str:
+    def fence(self, *, parallel: bool = False) -> str:
         """Appended to a subquery so it is computed once per row, not inlined into the
-        outer query (which would evaluate its long conversion expressions at every use)."""
-        return "" if self.dialect == "postgresql" else " LIMIT -1"
+        outer query (which would evaluate its long conversion expressions at every use).
+
+        Args:
+            parallel: keep PostgreSQL free to scan in parallel workers (its ``OFFSET 0``
+                fence would rule that out): for a scan that is cheaper in parallel than its
+                repeated expressions cost.
+        """
+        if self.dialect == "postgresql":
+            return "" if parallel else " OFFSET 0"
+        return " LIMIT -1"
 
     def least(self, a: str, b: str) -> str:
         """The smaller of two expressions."""
@@ -202,7 +219,7 @@ class KpiSql:
             f"FROM mm JOIN mrr_monthly m ON m.month = mm.month{self._span('m', months)}{join} "
             "LEFT JOIN mrr_monthly p ON p.customer_id = m.customer_id AND p.month = mm.prev"
             f"{self._span('p', months, -1)}{self._and('p')} WHERE " + " AND ".join(
-                [*self.ledger_conds("m"), *cconds,
+                ["NOT m.unchanged", *self.ledger_conds("m"), *cconds,
                  "(p.customer_id IS NULL OR p.mrr_minor <> m.mrr_minor "
                  "OR p.currency <> m.currency)"]))
         classified = (
@@ -211,7 +228,7 @@ class KpiSql:
             "WHEN x.v > x.pv THEN 'expansion' WHEN x.v < x.pv THEN 'contraction' END AS kind, "
             "coalesce(x.pv, 0) AS previous_mrr_minor, x.v AS mrr_minor, "
             "CASE WHEN x.pv IS NULL THEN x.v WHEN x.v > x.pv THEN x.v - x.pv "
-            f"ELSE x.pv - x.v END AS amount_minor FROM ({inner}{self.fence}) x")
+            f"ELSE x.pv - x.v END AS amount_minor FROM ({inner}{self.fence()}) x")
         return (f"SELECT {', '.join(MOVEMENT_COLUMNS)} FROM ({classified}) y "
                 "WHERE kind IS NOT NULL")
 
@@ -219,7 +236,8 @@ class KpiSql:
         """Every customer's new, expansion, contraction and reactivation per month of
         ``months`` (columns :data:`MOVEMENT_COLUMNS`), compared with the month before.
 
-        Booked amounts prefilter the unchanged rows; the kind and amount come from the
+        Rows marked ``unchanged`` (the same as the month before) are not read; booked
+        amounts prefilter the other unchanged rows; the kind and amount come from the
         converted ones (a change that rounds away is no movement), as
         :func:`console.kpis.mrr_movement_rows` over converted rows would find. A customer
         without MRR the month before is new unless it paid at any earlier time.
@@ -300,30 +318,63 @@ class KpiSql:
                  *self.currency_conds("i.currency")]
         return join, " AND ".join(conds)
 
-    def invoice_groups(self, w: Window) -> str:
-        """One scan of the invoices the window needs, summed per issue month, closing month
-        (NULL while open), due date and booked currency:
+    @staticmethod
+    def invoice_currencies() -> str:
+        """The currencies invoices are booked in (``currency``): one index seek each, by
+        stepping through ``ix_invoice_sales_kpi``."""
+        return ("WITH RECURSIVE c(currency) AS (SELECT min(currency) FROM invoice UNION ALL "
+                "SELECT (SELECT min(i.currency) FROM invoice i WHERE i.currency > c.currency) "
+                "FROM c WHERE c.currency IS NOT NULL) "
+                "SELECT currency FROM c WHERE currency IS NOT NULL")
 
-        - ``issued``, ``total_minor``, ``sales_minor``: invoices issued from the month before
-          the window (void ones count as issued but not as sales), in the booked currency;
-        - ``open_minor`` and ``open_invoices``: the converted open amounts of the invoices
-          that can be open at a month end of the window (see :meth:`open_rows`).
+    def invoice_sales(self, w: Window, currencies: Iterable[str]) -> str:
+        """Per issue month from the month before the window and booked currency (of
+        ``currencies``, see :meth:`invoice_currencies`): ``issued`` (void invoices included),
+        ``total_minor`` and ``sales_minor`` (void ones excluded), in the booked currency
+        (converted once per month and currency by the caller).
+
+        One range of ``ix_invoice_sales_kpi`` per month and currency: no row is sorted (SQLite
+        would sort every invoice of the window to group them by month).
+        """
+        join, cconds = self.customer_join("i")
+        common = [*cconds, *self.plan_conds("i.plan_version_id"),
+                  *self.currency_conds("i.currency")]
+        sales = "CASE WHEN i.status <> 'void' THEN i.total_minor ELSE 0 END"
+        currencies = sorted(set(currencies))
+        if any(not _CURRENCY.fullmatch(c) for c in currencies):  # read back, then quoted
+            raise InvalidInput("An invoice is booked in a currency that is not an ISO code.")
+        parts = []
+        for month in (w.read_from, *w.months):
+            for currency in currencies:
+                conds = [f"i.currency = '{currency}'", f"i.issued_at >= {self.ts(month)}",
+                         f"i.issued_at < {self.ts(add_months(month, 1))}", *common]
+                parts.append(
+                    f"SELECT {self.day(month)} AS issued_month, '{currency}' AS currency, "
+                    f"count(*) AS issued, {self.total('i.total_minor')} AS total_minor, "
+                    f"{self.total(sales)} AS sales_minor FROM invoice i{join} "
+                    f"WHERE {' AND '.join(conds)}")
+        if not parts:
+            return ("SELECT NULL AS issued_month, NULL AS currency, 0 AS issued, "
+                    "0 AS total_minor, 0 AS sales_minor WHERE 1 = 0")
+        return " UNION ALL ".join(parts)
+
+    def open_groups(self, w: Window) -> str:
+        """The converted open amounts of the invoices that can be open at a month end of the
+        window (see :meth:`open_rows`), summed per ``issued_month``, ``closed_month`` (NULL
+        while open) and ``due_date``: ``open_minor`` and ``open_invoices``.
+
+        Its conditions repeat the predicate of the partial index ``ix_invoice_open_kpi``
+        (``models.billing.OPEN_AT_MONTH_END``), so only those invoices are read.
         """
         join, where = self._invoice_where(w)
         closed_at = "coalesce(i.paid_at, i.voided_at)"
-        inner = (f"SELECT {self.month_of('i.issued_at')} AS im, {self.month_of(closed_at)} AS "
-                 "cm, i.due_date AS due, i.currency AS cur, i.status AS st, i.total_minor AS "
-                 f"tot, CASE WHEN i.issued_at >= {self.ts(w.read_from)} THEN 1 ELSE 0 END AS "
-                 f"new, {self._open()} AS o FROM invoice i{join} WHERE {where}{self.fence}")
-        opened = "(x.st <> 'uncollectible' AND x.o <> 0 AND (x.cm IS NULL OR x.cm > x.im))"
-        total = "CASE WHEN x.new = 1 THEN x.tot ELSE 0 END"
-        sales = "CASE WHEN x.new = 1 AND x.st <> 'void' THEN x.tot ELSE 0 END"
-        open_amount = f"CASE WHEN {opened} THEN {self.conv('x.o', 'x.cur')} ELSE 0 END"
+        inner = (f"SELECT {self.month_of('i.issued_at')} AS im, {self.month_of(closed_at)} AS cm, "
+                 f"i.due_date AS due, {self.conv(self._open(), 'i.currency')} AS o "
+                 f"FROM invoice i{join} WHERE {where} AND {self._open_conds()}"
+                 f"{self.fence(parallel=True)}")
         return (f"SELECT x.im AS issued_month, x.cm AS closed_month, x.due AS due_date, "
-                f"x.cur AS currency, sum(x.new) AS issued, {self.total(total)} AS total_minor, "
-                f"{self.total(sales)} AS sales_minor, {self.total(open_amount)} AS open_minor, "
-                f"sum(CASE WHEN {opened} THEN 1 ELSE 0 END) AS open_invoices "
-                f"FROM ({inner}) x GROUP BY 1, 2, 3, 4")
+                f"{self.total('x.o')} AS open_minor, count(*) AS open_invoices "
+                f"FROM ({inner}) x GROUP BY 1, 2, 3")
 
     def open_rows(self, w: Window, at: date) -> str:
         """The invoices open at the end of month ``at`` (``id``, ``customer_id``,
@@ -419,9 +470,11 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "retention": {"customers": _I, "start_minor": _I, "end_minor": _I, "kept_minor": _I},
     "retention_rows": {"customer_id": _I, "start_minor": _I, "end_minor": _I},
     "month_rows": {"customer_id": _I, "mrr_minor": _I},
-    "invoice_groups": {"issued_month": _D, "closed_month": _D, "due_date": _D, "currency": _S,
-                       "issued": _I, "total_minor": _I, "sales_minor": _I, "open_minor": _I,
-                       "open_invoices": _I},
+    "currencies": {"currency": _S},
+    "invoice_sales": {"issued_month": _D, "currency": _S, "issued": _I, "total_minor": _I,
+                      "sales_minor": _I},
+    "open_groups": {"issued_month": _D, "closed_month": _D, "due_date": _D, "open_minor": _I,
+                    "open_invoices": _I},
     "open_rows": {"id": _I, "customer_id": _I, "issued_month": _D, "due_date": _D,
                   "open_minor": _I},
 }
@@ -496,9 +549,11 @@ def load_frames(engine: sa.Engine, filters: KpiFilters,
     q = KpiSql(filters, engine.dialect.name, factors(rates, filters.reporting))
     totals_m, movement_m, churn_m = _months(w)
     prev, span = add_months(w.start, -1), len(w.months)
+    currencies = fetch(engine, q.invoice_currencies(), SCHEMAS["currencies"])["currency"]
     jobs = {  # the slowest first; a third thread only contends on a 2-core machine
         "movements": (q.movement_sums(movement_m), "movements"),
-        "invoice_groups": (q.invoice_groups(w), "invoice_groups"),
+        "invoice_sales": (q.invoice_sales(w, currencies), "invoice_sales"),
+        "open_groups": (q.open_groups(w), "open_groups"),
         "totals": (q.totals(totals_m), "totals"),
         "churn_events": (q.churn_events(churn_m), "churn_events"),
         "window": (q.retention_sums(prev, w.end), "retention"),
@@ -512,18 +567,15 @@ def load_frames(engine: sa.Engine, filters: KpiFilters,
         small = pool.submit(read_small, engine, filters, w)
         out = {name: fut.result() for name, fut in futures.items()}
         raw = small.result()
-    groups = out["invoice_groups"]
-    months = (convert(groups.filter(pl.col("issued") > 0), ["total_minor", "sales_minor"],
-                      rates, filters.reporting)
+    months = (convert(out["invoice_sales"].filter(pl.col("issued") > 0),
+                      ["total_minor", "sales_minor"], rates,
+                      filters.reporting)
               .group_by("issued_month").agg(pl.col("issued", "total_minor", "sales_minor").sum())
               .sort("issued_month"))
-    open_invoices = (groups.filter(pl.col("open_invoices") > 0)
-                     .group_by("issued_month", "closed_month", "due_date")
-                     .agg(pl.col("open_minor", "open_invoices").sum()))
     return KpiFrames(
         window=w, reporting=filters.reporting, sql=q, totals=out["totals"],
         movements=out["movements"], churn_events=out["churn_events"],
         retention={k: out[k].to_dicts()[0] for k in ("window", "previous")},
-        open_invoices=open_invoices, invoice_months=months, events=raw["events"],
+        open_invoices=out["open_groups"], invoice_months=months, events=raw["events"],
         disputes=convert(raw["disputes"], ["amount_minor"], rates, filters.reporting),
         tickets=raw["tickets"])

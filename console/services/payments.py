@@ -46,10 +46,10 @@ from console.money import format_minor
 from console.services.audit import Actor, actor_for, record
 from console.services.billing_shared import policy, require
 from console.services.errors import Conflict, InvalidInput, NotFound, ServiceError
+from console.services.mrr_ledger import write_month
 from models import (
     Customer,
     Invoice,
-    MrrMonthly,
     OutboxMessage,
     Payment,
     PaymentAttempt,
@@ -170,15 +170,10 @@ def refresh_customer(session: Session, customer_id: int, *, on: date) -> Custome
         status = "active"
     cust.status, cust.mrr_minor = status, mrr
     cust.version += 1
-    month = on.replace(day=1)
-    session.execute(sa.delete(MrrMonthly).where(MrrMonthly.customer_id == customer_id,
-                                                MrrMonthly.month == month))
-    if mrr > 0:
-        top = max((s for s in live if s.status in ("active", "past_due")),
-                  key=lambda s: s.mrr_minor)
-        session.add(MrrMonthly(customer_id=customer_id, month=month, mrr_minor=mrr,
-                               currency=cust.currency, plan_version_id=top.plan_version_id))
-    session.flush()
+    top = max((s for s in live if s.status in ("active", "past_due")),
+              key=lambda s: s.mrr_minor, default=None)
+    write_month(session, customer_id=customer_id, month=on, mrr_minor=mrr,
+                currency=cust.currency, plan_version_id=top.plan_version_id if top else None)
     return cust
 
 

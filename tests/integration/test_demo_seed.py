@@ -18,6 +18,8 @@ from sqlmodel import SQLModel
 
 from console.demo import ACTOR_ROLES, DemoSeedError, SeedReport, seed_demo
 from console.services.identity import ensure_demo_users
+from console.services.mrr_ledger import mark_unchanged
+from models import MrrMonthly
 from models.db import make_engine, unit_of_work
 from tests.integration.conftest import BACKENDS
 
@@ -233,6 +235,18 @@ def test_ledger_replays_subscription_events(seeded) -> None:
             replay = sum(delta for day, delta in events[cid] if day <= end)
             assert replay == ledger.get((cid, month), 0), (cid, month)
         assert customer["mrr_minor"] == ledger.get((cid, months[-1]), 0)
+
+
+def test_ledger_marks_equal_a_full_remark(seeded) -> None:
+    engine, _ = seeded
+    marks = {(r["customer_id"], r["month"]): bool(r["unchanged"])
+             for r in _rows(engine, "mrr_monthly", "customer_id, month")}
+    assert 0 < sum(marks.values()) < len(marks)
+    with engine.begin() as conn:
+        conn.execute(sa.update(MrrMonthly).values(unchanged=False))
+        mark_unchanged(conn)
+    assert {(r["customer_id"], r["month"]): bool(r["unchanged"])
+            for r in _rows(engine, "mrr_monthly", "customer_id, month")} == marks
 
 
 def test_usage_events_add_up_to_daily_aggregates(seeded) -> None:

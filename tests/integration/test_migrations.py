@@ -1,5 +1,7 @@
 """One Alembic migration creates the whole model; it goes up, down and up again cleanly."""
 
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -43,3 +45,36 @@ def test_upgrade_downgrade_upgrade_matches_the_models(tmp_path) -> None:
         eng.dispose()
         assert set(SQLModel.metadata.tables) <= tables
         assert diff == [], f"{url}: models and migration differ: {diff}"
+
+
+def test_0003_marks_the_existing_ledger(tmp_path) -> None:
+    """Rows equal to their customer's month before come out marked ``unchanged``."""
+    from sqlmodel import Session
+
+    from models import Customer
+
+    for url in _urls(tmp_path):
+        cfg = alembic_config(url)
+        command.upgrade(cfg, "0002")
+        eng = make_engine(url)
+        with Session(eng) as s:
+            c = Customer(code="M1", name="M1", email="m1@x.test", segment="smb", region="na",
+                         country="US", currency="USD")
+            s.add(c)
+            s.commit()
+            cid = c.id
+        rows = [("2026-01-01", 100, "USD"), ("2026-02-01", 100, "USD"),
+                ("2026-03-01", 100, "EUR"), ("2026-05-01", 100, "EUR"),
+                ("2026-06-01", 100, "EUR"), ("2026-07-01", 200, "EUR")]
+        with eng.begin() as conn:
+            for month, mrr, cur in rows:
+                conn.execute(sa.text(
+                    "INSERT INTO mrr_monthly (customer_id, month, mrr_minor, currency) "
+                    "VALUES (:c, :m, :v, :cur)"),
+                    {"c": cid, "m": date.fromisoformat(month), "v": mrr, "cur": cur})
+        command.upgrade(cfg, "head")
+        with eng.connect() as conn:
+            marks = conn.execute(sa.text(
+                "SELECT month, unchanged FROM mrr_monthly ORDER BY month")).all()
+        eng.dispose()
+        assert [bool(u) for _, u in marks] == [False, True, False, False, True, False], url
