@@ -158,6 +158,7 @@ def build_company(url: str, *, customers: int, months: int, as_of: date = AS_OF)
     """
     from console.demo import seed_demo
     from console.services.identity import ensure_demo_users
+    from console.services.mrr_ledger import mark_unchanged
 
     engine = make_engine(url)
     with unit_of_work(engine) as s:
@@ -175,6 +176,8 @@ def build_company(url: str, *, customers: int, months: int, as_of: date = AS_OF)
                               as_of=as_of)
     rows = _table_rows(frames, first, plans, as_of)
     _bulk_insert(engine, rows)
+    with engine.begin() as conn:
+        mark_unchanged(conn)  # the ledger's marks, as a bulk load must (mrr_ledger)
     if engine.dialect.name == "postgresql":
         # What autovacuum does minutes after a bulk load: without it the first runs would
         # time the planner's guesses and heap visibility checks, not the dashboard.
@@ -210,14 +213,8 @@ def _table_rows(f: dict[str, pl.DataFrame], first: dict[str, int], plans: dict[i
             current_period_end=pl.lit(as_of.replace(day=28)),
             mrr_minor=pl.lit(0), grandfathered=pl.lit(False), created_at=pl.lit(created),
             version=pl.lit(1)),
-        "mrr_monthly": f["mrr"].sort("customer_id", "month").select(
-            "customer_id", "month", "mrr_minor", "currency", "plan_version_id",
-            # the same MRR, currency and plan version as the month before (mrr_ledger)
-            unchanged=pl.all_horizontal([
-                pl.col(c).shift(1).over("customer_id").eq_missing(pl.col(c))
-                for c in ("mrr_minor", "currency", "plan_version_id")
-            ]) & (pl.col("month").shift(1).over("customer_id")
-                 == pl.col("month").dt.offset_by("-1mo")).fill_null(False)),
+        "mrr_monthly": f["mrr"].select("customer_id", "month", "mrr_minor", "currency",
+                                       "plan_version_id"),
         "subscription_event": f["churned"].with_row_index("n").select(
             id=pl.col("n").cast(pl.Int64) + first["subscription_event"],
             subscription_id=sub_of, customer_id="customer_id", kind="kind",
