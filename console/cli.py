@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import time
 from collections.abc import Sequence
@@ -53,10 +54,11 @@ def _customer_count() -> int:
 
 def seed(*, customers: int, months: int, seed_value: int, as_of: date | None) -> str:
     """Create the demo users (dev) and the demo company; returns a summary line."""
-    from console.config import settings
+    from console.audit import record
     from console.demo import seed_demo
-    from console.services.audit import Actor, record
-    from console.services.identity import ensure_demo_users
+    from console.identity import ensure_demo_users
+    from console.kernel.actor import Actor
+    from console.kernel.settings import settings
     from models.db import get_engine, unit_of_work
 
     as_of = as_of or date.today()  # noqa: DTZ011 - the demo ends "today" in UTC-ish terms
@@ -87,18 +89,19 @@ def _system_actors(session) -> dict[str, int]:
                     is_active=False)
         session.add(user)
         session.flush()
-    from console.services.identity import DEMO_USERS
+    from console.identity import DEMO_USERS
 
     return {key: user.id for key, *_ in DEMO_USERS}
 
 
 def setup() -> None:
     """What ``make run`` does before serving: migrate, demo accounts per env, seed once."""
-    from console.config import settings
-    from console.services.identity import ensure_demo_users, remove_demo_users
+    from console.identity import ensure_demo_users, remove_demo_users
+    from console.kernel.settings import settings
     from models.db import unit_of_work
 
     migrate()
+    _forget_ui_states()
     with unit_of_work() as s:
         if settings().is_dev:
             ensure_demo_users(s)
@@ -111,9 +114,22 @@ def setup() -> None:
         print(seed(customers=1500, months=24, seed_value=7, as_of=None))
 
 
+def _forget_ui_states() -> None:
+    """Drop the UI states a previous server saved under ``.states`` (Reflex's disk manager).
+
+    They hold only view data (pages reload from the database in ``on_load``), but they are
+    pickles of view classes by module path: after an upgrade that moved or changed a class,
+    an old pickle must not be read back as something else.
+    """
+    states = ROOT / ".states"
+    if states.is_dir():
+        for path in states.glob("*.pkl"):
+            path.unlink(missing_ok=True)
+
+
 def verify_audit() -> int:
     """Check the audit chain; exit 1 naming the first broken link."""
-    from console.services.audit import verify_stored_chain
+    from console.audit import verify_stored_chain
 
     verdict = verify_stored_chain()
     print(verdict)
@@ -122,9 +138,9 @@ def verify_audit() -> int:
 
 def create_user(email: str, name: str, roles: Sequence[str], password: str) -> None:
     """Create a local account (e.g. the first admin in production)."""
-    from console.auth.roles import parse_roles
-    from console.services.audit import Actor
-    from console.services.identity import create_local_user
+    from console.identity import create_local_user
+    from console.kernel.actor import Actor
+    from console.kernel.roles import parse_roles
     from models.db import unit_of_work
 
     parsed = parse_roles(roles)
@@ -188,8 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         create_user(args.email, args.name, args.roles, args.password)
         print(f"created {args.email}")
     elif args.command == "bench":
-        from console.bench import run_benchmarks
-
+        # The benchmarks live outside the product (bench/); this is their one door, loaded by
+        # name so that nothing in console/ imports them.
+        run_benchmarks = importlib.import_module("bench.run").run_benchmarks
         run_benchmarks(customers=args.customers, months=args.months,
                        postgres_url=args.postgres_url,
                        only={x.strip() for x in args.only.split(",") if x.strip()})

@@ -94,6 +94,13 @@ def parse_major(text: str, currency: str) -> int:
     return int(value.scaleb(exp))
 
 
+def major_text(minor: int, currency: str) -> str:
+    """Minor units as plain major-unit text with the currency's decimals and no symbol or
+    grouping, for CSV and breakdowns: ``major_text(-5, "USD") == "-0.05"``."""
+    exp = exponent(currency)
+    return f"{to_major(minor, currency):.{exp}f}"
+
+
 def format_minor(minor: int, currency: str, *, with_code: bool = False) -> str:
     """Format minor units for display: ``format_minor(123456, "USD") == "$1,234.56"``."""
     exp = exponent(currency)

@@ -120,7 +120,7 @@ class MrrMonthly(SQLModel, table=True):
                                                                      nullable=True, index=False))
     #: True only when the customer's row of the month before has the same MRR, currency and
     #: plan version (such a row is no MRR movement under any filter). False is always safe:
-    #: it only makes the KPI movements look at the row (console.services.mrr_ledger).
+    #: it only makes the KPI movements look at the row (console.customers.usecases.ledger).
     unchanged: bool = Field(default=False, sa_column=sa.Column(
         sa.Boolean, nullable=False, default=False, server_default=sa.false()))
 

@@ -3,7 +3,7 @@
 ``read_session`` is for queries; ``unit_of_work`` is the one way to change data: it commits
 everything (including the audit event) in one transaction or nothing. On SQLite it starts with
 ``BEGIN IMMEDIATE`` so writers queue instead of failing on a stale snapshot; on PostgreSQL the
-audit chain takes an advisory lock (see console.services.audit).
+audit chain takes an advisory lock (see console.audit.usecases).
 """
 
 from __future__ import annotations

@@ -15,10 +15,9 @@ from urllib.parse import quote
 import reflex as rx
 from reflex.istate.proxy import StateProxy
 
-from console.auth.roles import ROLE_LABELS, Permission, Role, can, permissions_for
-from console.auth.tokens import cookie_value
-from console.services import signin
-from console.services.identity import Identity
+from console import identity as signin
+from console.identity import Identity, cookie_value
+from console.kernel.roles import ROLE_LABELS, Permission, Role, can, permissions_for
 from pages.registry import PAGES, page_for
 
 log = logging.getLogger(__name__)

@@ -1,82 +1,131 @@
-"""Billing rules (pure): invoice status machine, line building, tax per line, review flags,
-document numbers and credit-note caps. No database, no UI: the services call these.
+"""Billing: usage metering, bill runs, invoice review, credit notes and invoice documents."""
 
-Public API:
-
-* :mod:`console.billing.status`: :class:`InvoiceStatus`, :class:`InvoiceAction`,
-  :func:`transition` (raises :class:`TransitionError`), :class:`CreditNoteStatus`.
-* :mod:`console.billing.charges`: :func:`build_lines` for one subscription and period.
-* :mod:`console.billing.lines`: :func:`finalize` (tax per line), :func:`totals`,
-  :func:`prepaid_credit_line`.
-* :mod:`console.billing.tax`: :func:`line_tax_minor`.
-* :mod:`console.billing.anomalies`: :func:`flag_invoice`, :class:`AnomalyPolicy`.
-* :mod:`console.billing.numbering`: :func:`format_number` (``INV-2026-000001``).
-* :mod:`console.billing.credit_notes`: :func:`plan_credit` (caps, proportional tax).
-"""
-
-from console.billing.anomalies import FLAG_LABELS, AnomalyPolicy, Flag, InvoiceFacts, flag_invoice
-from console.billing.charges import (
-    DraftLines,
-    MeterInfo,
-    MeterUsage,
-    PriceTerm,
-    SubscriptionTerms,
-    build_lines,
-    select_prices,
+from console.billing.domain.periods import (
+    month_period,
 )
-from console.billing.credit_notes import (
-    CreditableLine,
-    CreditLine,
-    CreditNoteError,
-    CreditPlan,
-    plan_credit,
-)
-from console.billing.lines import LineDraft, LineKind, Totals, finalize, prepaid_credit_line, totals
-from console.billing.numbering import CREDIT_NOTE_SERIES, INVOICE_SERIES, format_number
-from console.billing.periods import Period, VersionChange, month_period
-from console.billing.status import (
+from console.billing.domain.status import (
     CreditNoteStatus,
-    InvoiceAction,
     InvoiceStatus,
-    TransitionError,
-    transition,
 )
-from console.billing.tax import line_tax_minor
+from console.billing.queries.exports import (
+    invoice_csv_file,
+    invoice_pdf_file,
+)
+from console.billing.usecases.bill_runs import (
+    BillRunRow,
+    RunOutcome,
+    bill_run_view,
+    bill_runs_view,
+    release_wave,
+    release_wave_view,
+    run_bill_run,
+    run_bill_run_for_user,
+    start_bill_run,
+    start_bill_run_view,
+)
+from console.billing.usecases.credit_notes import (
+    approval_threshold_minor,
+    approve_credit_note,
+    create_credit_note,
+    create_credit_note_view,
+    pending_credits_view,
+    preview_credit,
+    reject_credit_note,
+)
+from console.billing.usecases.invoices import (
+    SORTS,
+    Choice,
+    CreditNoteRow,
+    FlagView,
+    InvoiceSummary,
+    LineView,
+    ReviewFilter,
+    ReviewPage,
+    ReviewRow,
+    approve_many_view,
+    approve_view,
+    credited_per_line,
+    edit_line_view,
+    hold_view,
+    invoice_detail_view,
+    issue_view,
+    line_events_view,
+    mark_paid_view,
+    mark_uncollectible,
+    mark_uncollectible_view,
+    release_hold_view,
+    review_choices,
+    review_page,
+    void_view,
+)
+from console.billing.usecases.usage import (
+    DailyPoint,
+    EventRow,
+    ImportReport,
+    ImportRow,
+    daily_usage,
+    import_usage_file,
+    import_usage_upload,
+    ingest_batch,
+    recent_imports_view,
+    usage_events,
+)
 
 __all__ = [
-    "CREDIT_NOTE_SERIES",
-    "FLAG_LABELS",
-    "INVOICE_SERIES",
-    "AnomalyPolicy",
-    "CreditLine",
-    "CreditNoteError",
+    "SORTS",
+    "BillRunRow",
+    "Choice",
+    "CreditNoteRow",
     "CreditNoteStatus",
-    "CreditPlan",
-    "CreditableLine",
-    "DraftLines",
-    "Flag",
-    "InvoiceAction",
-    "InvoiceFacts",
+    "DailyPoint",
+    "EventRow",
+    "FlagView",
+    "ImportReport",
+    "ImportRow",
     "InvoiceStatus",
-    "LineDraft",
-    "LineKind",
-    "MeterInfo",
-    "MeterUsage",
-    "Period",
-    "PriceTerm",
-    "SubscriptionTerms",
-    "Totals",
-    "TransitionError",
-    "VersionChange",
-    "build_lines",
-    "finalize",
-    "flag_invoice",
-    "format_number",
-    "line_tax_minor",
+    "InvoiceSummary",
+    "LineView",
+    "ReviewFilter",
+    "ReviewPage",
+    "ReviewRow",
+    "RunOutcome",
+    "approval_threshold_minor",
+    "approve_credit_note",
+    "approve_many_view",
+    "approve_view",
+    "bill_run_view",
+    "bill_runs_view",
+    "create_credit_note",
+    "create_credit_note_view",
+    "credited_per_line",
+    "daily_usage",
+    "edit_line_view",
+    "hold_view",
+    "import_usage_file",
+    "import_usage_upload",
+    "ingest_batch",
+    "invoice_csv_file",
+    "invoice_detail_view",
+    "invoice_pdf_file",
+    "issue_view",
+    "line_events_view",
+    "mark_paid_view",
+    "mark_uncollectible",
+    "mark_uncollectible_view",
     "month_period",
-    "plan_credit",
-    "prepaid_credit_line",
-    "select_prices",
-    "totals",
-    "transition",
+    "pending_credits_view",
+    "preview_credit",
+    "recent_imports_view",
+    "reject_credit_note",
+    "release_hold_view",
+    "release_wave",
+    "release_wave_view",
+    "review_choices",
+    "review_page",
+    "run_bill_run",
+    "run_bill_run_for_user",
+    "start_bill_run",
+    "start_bill_run_view",
+    "usage_events",
+    "void_view",
 ]

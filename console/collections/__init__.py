@@ -1,42 +1,59 @@
-"""Collections rules: aging buckets, the dunning schedule, payment-provider outcomes, promises
-to pay and write-offs. Pure Python (no database, no UI, no polars)."""
+"""Collections: payments, dunning, the receivables worklist and write-offs."""
 
-from console.collections.aging import (
+from console.collections.domain import (
     AGING_BUCKETS,
-    aging_bucket,
     bucket_label,
-    bucket_thresholds,
-    days_past_due,
 )
-from console.collections.dunning import (
-    DEFAULT_CANCEL_AFTER_DAYS,
-    DEFAULT_SCHEDULE,
-    DunningConfigError,
-    DunningStep,
-    StepKind,
-    after_attempt,
-    cancel_after_days,
-    cancel_due,
-    max_attempts,
-    parse_schedule,
-    retry_at,
-    schedule_or_default,
+from console.collections.usecases.payments import (
+    MessageRow,
+    charge_invoice_view,
+    customer_messages_view,
+    record_payment_view,
+    run_dunning,
+    run_dunning_view,
+    update_payment_token_view,
 )
-from console.collections.provider import (
-    ChargeResult,
-    ChargeStatus,
-    IdempotencyError,
-    PaymentProvider,
-    SimulatedProvider,
-    simulated_outcome,
+from console.collections.usecases.worklist import (
+    SORTS,
+    AgingRow,
+    AttemptRow,
+    NoteRow,
+    OpenInvoiceRow,
+    WorklistFilter,
+    WorklistRow,
+    WriteOffRow,
+    add_note_view,
+    customer_collections_view,
+    decide_write_off_view,
+    export_csv_view,
+    pending_write_offs_view,
+    request_write_off_view,
+    worklist_view,
 )
-from console.collections.rules import CollectionsError, check_promise, check_write_off_decider
 
 __all__ = [
-    "AGING_BUCKETS", "DEFAULT_CANCEL_AFTER_DAYS", "DEFAULT_SCHEDULE", "ChargeResult",
-    "ChargeStatus", "CollectionsError", "DunningConfigError", "DunningStep", "IdempotencyError",
-    "PaymentProvider", "SimulatedProvider", "StepKind", "after_attempt", "aging_bucket",
-    "bucket_label", "bucket_thresholds", "cancel_after_days", "cancel_due",
-    "check_promise", "check_write_off_decider", "days_past_due", "max_attempts",
-    "parse_schedule", "retry_at", "schedule_or_default", "simulated_outcome",
+    "AGING_BUCKETS",
+    "SORTS",
+    "AgingRow",
+    "AttemptRow",
+    "MessageRow",
+    "NoteRow",
+    "OpenInvoiceRow",
+    "WorklistFilter",
+    "WorklistRow",
+    "WriteOffRow",
+    "add_note_view",
+    "bucket_label",
+    "charge_invoice_view",
+    "customer_collections_view",
+    "customer_messages_view",
+    "decide_write_off_view",
+    "export_csv_view",
+    "pending_write_offs_view",
+    "record_payment_view",
+    "request_write_off_view",
+    "run_dunning",
+    "run_dunning_view",
+    "update_payment_token_view",
+    "worklist_view",
 ]

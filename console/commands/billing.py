@@ -17,7 +17,7 @@ import re
 import sys
 from typing import Any
 
-from console.services.audit import Actor
+from console.kernel.actor import Actor
 
 CLI_ACTOR = Actor.system("system:cli")
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
@@ -67,8 +67,8 @@ def add_parsers(sub: Any) -> None:
 
 def usage_import(path: str) -> int:
     """Import a usage file and print its report; returns the exit code."""
-    from console.services.errors import ServiceError
-    from console.services.usage import import_usage_file
+    from console.billing import import_usage_file
+    from console.kernel.errors import ServiceError
 
     try:
         report = import_usage_file(None, path, actor=CLI_ACTOR)
@@ -81,9 +81,9 @@ def usage_import(path: str) -> int:
 
 def bill_run(year: int, month: int, *, wave_percent: int | None, batch: int) -> int:
     """Start or resume a month's bill run with progress lines; returns the exit code."""
-    from console.billing.periods import month_period
-    from console.services import billing
-    from console.services.errors import ServiceError
+    from console import billing as billing
+    from console.billing import month_period
+    from console.kernel.errors import ServiceError
     from models.db import unit_of_work
 
     period = month_period(year, month)

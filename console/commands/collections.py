@@ -1,7 +1,8 @@
 """``python -m console dunning run [--today YYYY-MM-DD | --now ISO-8601]``: one dunning pass.
 
 Charges issued invoices not yet attempted, runs the retries that are due, and cancels
-past-due subscriptions whose grace period has run out (see :mod:`console.services.payments`).
+past-due subscriptions whose grace period has run out (see
+:mod:`console.collections.usecases.payments`).
 ``--today`` processes everything due by the end of that day (UTC); ``--now`` an exact instant.
 """
 
@@ -54,8 +55,8 @@ def handle(args: argparse.Namespace) -> int | None:
     """Run ``dunning run``; None for commands this module does not own."""
     if args.command != "dunning":
         return None
-    from console.services.audit import Actor
-    from console.services.payments import run_dunning
+    from console.collections import run_dunning
+    from console.kernel.actor import Actor
 
     report = run_dunning(now=when_of(args), actor=Actor.system("system:cli"))
     print(report.summary())

@@ -27,11 +27,14 @@ def handle(args: argparse.Namespace) -> int | None:
         return None
     import sqlalchemy as sa
 
-    from console.services.audit import Actor
-    from console.services.errors import ServiceError
-    from console.services.experiments import start_due_experiments
-    from console.services.experiments_results import refresh_results
-    from console.services.rollouts import check_rollout_guardrails, run_due_rollouts
+    from console.experiments import (
+        check_rollout_guardrails,
+        refresh_results,
+        run_due_rollouts,
+        start_due_experiments,
+    )
+    from console.kernel.actor import Actor
+    from console.kernel.errors import ServiceError
     from models import Experiment, Rollout, RolloutStage
     from models.db import read_session, unit_of_work
 

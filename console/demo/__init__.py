@@ -15,11 +15,12 @@ What the data looks like (so pages, services and KPIs can rely on it):
   lapse, reactivate) whose ``mrr_delta_minor`` replay exactly to ``mrr_monthly`` (MRR after
   the last day of each month; ``as_of`` for the current one); ``canceled_on`` is the last
   active day, the cancel/lapse event falls on the first day without MRR.
-* Invoices follow :mod:`console.billing.charges`: one per subscription and month, made when the
+* Invoices follow :mod:`console.billing.domain.charges`: one per subscription and month, made when
+the
   month ends (issued on the 1st of the next month, numbered gap-free and chronologically per
   year), with the month's fees in advance and its usage in arrears, prorations, tax per line,
   prepaid credit drawn like the bill run, and flags from
-  :func:`console.billing.anomalies.flag_invoice` (``[{"code", "detail"}]``). Line
+  :func:`console.billing.domain.anomalies.flag_invoice` (``[{"code", "detail"}]``). Line
   ``breakdown`` is a list of label strings, like the bill run stores it. The current month's
   invoices are drafts (``draft``, ``in_review`` held with a reason, ``approved``) of a
   completed bill run; their usage is month-to-date.

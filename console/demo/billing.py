@@ -1,14 +1,15 @@
 """Per-customer rows: subscriptions, events, the MRR ledger, invoices and everything after them.
 
-Invoices follow the simulated timeline and the bill-run rules of :mod:`console.billing.charges`:
+Invoices follow the simulated timeline and the bill-run rules of
+:mod:`console.billing.domain.charges`:
 one invoice per subscription and month, made when the month ends, with the month's platform
 fee and seats (in advance; prorated from a mid-month start, credited and re-charged on a
 mid-month upgrade or seat addition), a yearly fee on the invoice of the month a subscription
 year starts, and the month's usage in arrears. Amounts are rounded once per line
 (:func:`console.money.round_minor`, :func:`console.pricing.prorate`), tax per line
-(:func:`console.billing.tax.line_tax_minor`), prepaid credit is drawn like the bill run does
-(:func:`console.billing.lines.prepaid_credit_line`) and review flags come from
-:func:`console.billing.anomalies.flag_invoice`.
+(:func:`console.billing.domain.tax.line_tax_minor`), prepaid credit is drawn like the bill run does
+(:func:`console.billing.domain.lines.prepaid_credit_line`) and review flags come from
+:func:`console.billing.domain.anomalies.flag_invoice`.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from console.billing.anomalies import AnomalyPolicy, InvoiceFacts, flag_invoice
-from console.billing.lines import LineDraft, prepaid_credit_line
-from console.billing.tax import line_tax_minor
+from console.billing.domain.anomalies import AnomalyPolicy, InvoiceFacts, flag_invoice
+from console.billing.domain.lines import LineDraft, prepaid_credit_line
+from console.billing.domain.tax import line_tax_minor
 from console.demo.calendar import Calendar, at, month_from_abs
 from console.demo.catalog import (
     CREDIT_NOTE_THRESHOLD_MINOR,

@@ -24,7 +24,7 @@ from console.demo.words import (
     NAME_SECOND,
     TLD,
 )
-from console.experiments import assign_arm, in_rollout_stage
+from console.experiments.domain import assign_arm, in_rollout_stage
 
 EXPERIMENT_KEY = "team-seat-light"
 EXPERIMENT2_KEY = "business-price-review"

@@ -1,43 +1,36 @@
-"""KPIs of the monetization console, as pure functions over polars frames.
+"""KPI dashboards: MRR movements, retention, churn, receivables, DSO, dispute rate and support
+load."""
 
-Money is Int64 minor units of one currency (convert with :func:`to_reporting_currency`
-first); ratios are floats (``1.05`` = 105 %) and NaN where the denominator is zero.
-Importable from a notebook: only polars, the standard library and :mod:`console.money`.
-"""
-
-from console.kpis.arpa import arpa
-from console.kpis.churn import INVOLUNTARY_REASONS, billing_driven_churn_share, logo_churn
-from console.kpis.currency import conversion_factor, convert_minor, to_reporting_currency
-from console.kpis.disputes import dispute_amount_rate, dispute_rate, dispute_resolution_stats
-from console.kpis.mrr import MOVEMENT_KINDS, mrr_movement_rows, mrr_movements
-from console.kpis.receivables import (
-    AGING_BUCKETS,
-    aging_bucket_expr,
-    collections_aging,
-    days_sales_outstanding,
+from console.kpis.queries.dashboard import (
+    PAGE_SIZE,
+    Card,
+    Dashboard,
+    DrillRow,
+    FilterOptions,
+    KpiFilters,
+    Option,
+    dashboard,
+    drill_columns,
+    drill_down,
+    drill_down_csv,
+    drill_title,
+    filter_options,
+    series_csv,
 )
-from console.kpis.retention import gross_revenue_retention, net_revenue_retention
-from console.kpis.support import support_load
 
 __all__ = [
-    "AGING_BUCKETS",
-    "INVOLUNTARY_REASONS",
-    "MOVEMENT_KINDS",
-    "aging_bucket_expr",
-    "arpa",
-    "billing_driven_churn_share",
-    "collections_aging",
-    "conversion_factor",
-    "convert_minor",
-    "days_sales_outstanding",
-    "dispute_amount_rate",
-    "dispute_rate",
-    "dispute_resolution_stats",
-    "gross_revenue_retention",
-    "logo_churn",
-    "mrr_movement_rows",
-    "mrr_movements",
-    "net_revenue_retention",
-    "support_load",
-    "to_reporting_currency",
+    "PAGE_SIZE",
+    "Card",
+    "Dashboard",
+    "DrillRow",
+    "FilterOptions",
+    "KpiFilters",
+    "Option",
+    "dashboard",
+    "drill_columns",
+    "drill_down",
+    "drill_down_csv",
+    "drill_title",
+    "filter_options",
+    "series_csv",
 ]

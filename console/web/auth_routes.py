@@ -17,11 +17,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 
-from console.auth.claims import groups_from_claims, roles_from_groups
-from console.auth.tokens import SESSION_COOKIE, cookie_value
-from console.config import secret_key, settings
-from console.services import identity, signin
-from console.services.identity import SignInError
+from console import identity as identity
+from console import identity as signin
+from console.identity import (
+    SESSION_COOKIE,
+    SignInError,
+    cookie_value,
+    groups_from_claims,
+    roles_from_groups,
+)
+from console.kernel.settings import secret_key, settings
 from models.db import unit_of_work
 
 log = logging.getLogger(__name__)

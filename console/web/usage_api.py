@@ -9,7 +9,7 @@ Body: a JSON list of events, or ``{"events": [...]}``; each event is an object w
 ``timestamp`` (ISO-8601 with offset), ``idempotency_key`` and optional ``properties``. At most
 :data:`MAX_EVENTS` events per request.
 
-Answers (JSON, see :meth:`console.services.usage.ImportReport.as_json`):
+Answers (JSON, see :meth:`console.billing.usecases.usage.ImportReport.as_json`):
 
 * 200: accepted (``inserted`` and ``duplicates`` counted; re-sending a batch is safe);
 * 422: rejected: nothing was written; ``errors`` lists ``{"line": n, "reason": ...}`` where
@@ -34,8 +34,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from console.services.audit import Actor
-from console.services.usage import ingest_batch
+from console.billing import ingest_batch
+from console.kernel.actor import Actor
 
 log = logging.getLogger(__name__)
 

@@ -2,10 +2,10 @@
 
 import reflex as rx
 
-from console.auth.roles import ROLE_LABELS, Permission, Role
-from console.services import admin as svc
-from console.services.errors import ServiceError
-from console.services.identity import UserRow
+from console import identity as svc
+from console.identity import UserRow
+from console.kernel.errors import ServiceError
+from console.kernel.roles import ROLE_LABELS, Permission, Role
 from pages.session import SessionState, requires
 
 ROLE_CHOICES = [r.value for r in Role]

@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 
 import reflex as rx
 
-from console.auth.roles import Permission
-from console.services import audit as svc
-from console.services.audit import AuditFilter, AuditRow
+import console.audit as svc
+from console.audit import AuditFilter, AuditRow
+from console.kernel.roles import Permission
 from pages.session import SessionState, requires
 
 

@@ -4,11 +4,11 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import reflex as rx
 
-from console.config import settings
-from console.services import admin, signin
-from console.services.errors import ServiceError
-from console.services.identity import SignInError
-from console.services.signin import DemoAccount
+from console import identity as admin
+from console import identity as signin
+from console.identity import DemoAccount, SignInError
+from console.kernel.errors import ServiceError
+from console.kernel.settings import settings
 from pages.components.scripts import post_ticket
 from pages.session import SessionState, public
 

@@ -12,13 +12,11 @@ from pathlib import Path
 
 import reflex as rx
 
-from console.auth.roles import Permission
-from console.billing.periods import month_period
-from console.services import billing as svc
-from console.services import usage as usage_svc
-from console.services.billing import BillRunRow, RunOutcome
-from console.services.errors import ServiceError
-from console.services.usage import ImportReport, ImportRow
+from console import billing as svc
+from console import billing as usage_svc
+from console.billing import BillRunRow, ImportReport, ImportRow, RunOutcome, month_period
+from console.kernel.errors import ServiceError
+from console.kernel.roles import Permission
 from pages.components.state_helpers import percent, text_of, with_counts
 from pages.session import SessionState, requires
 

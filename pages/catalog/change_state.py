@@ -6,17 +6,17 @@ from datetime import UTC, datetime, timedelta
 import plotly.graph_objects as go
 import reflex as rx
 
-from console.auth.roles import Permission
-from console.services import catalog as svc
-from console.services.catalog import SimulationView
-from console.services.catalog_views import (
+from console import catalog as svc
+from console.catalog import (
     ApprovalRow,
     DiffRow,
     EntitlementDiffRow,
     ImpactRow,
+    SimulationView,
     TotalRow,
 )
-from console.services.errors import ServiceError
+from console.kernel.errors import ServiceError
+from console.kernel.roles import Permission
 from pages.catalog.common import months_of, route_id, text_of, with_progress
 from pages.session import SessionState, requires
 

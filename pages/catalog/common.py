@@ -2,7 +2,7 @@
 
 from typing import Any, TypeVar
 
-from console.catalog.ratecard import REGIONS, SEGMENTS
+from console.catalog import REGIONS, SEGMENTS
 from console.money import CURRENCY_EXPONENTS
 from pages.components.state_helpers import in_thread, route_id, text_of, with_progress
 

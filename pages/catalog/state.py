@@ -5,25 +5,23 @@ from dataclasses import dataclass
 
 import reflex as rx
 
-from console.auth.roles import Permission
-from console.services import catalog as svc
-from console.services.catalog import (
+from console import catalog as svc
+from console.catalog import (
     ChangeRequestRow,
-    MigrationRow,
-    PlanRow,
-)
-from console.services.catalog_migration import MigrationTotal
-from console.services.catalog_views import (
     DiffRow,
     EntitlementDiffRow,
     EntitlementRow,
     FeatureRow,
     MeterRow,
+    MigrationRow,
+    MigrationTotal,
+    PlanRow,
     PriceRow,
     ProductRow,
     VersionRow,
 )
-from console.services.errors import ServiceError
+from console.kernel.errors import ServiceError
+from console.kernel.roles import Permission
 from pages.catalog.common import (
     REGION_CHOICES,
     SEGMENT_CHOICES,

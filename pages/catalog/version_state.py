@@ -3,11 +3,18 @@ validation as you type and a sample-price preview, entitlements, notes, submit).
 
 import reflex as rx
 
-from console.auth.roles import Permission
-from console.services import catalog as svc
-from console.services.catalog import ChangeRequestRow, PriceInput, SamplePrice
-from console.services.catalog_views import EntitlementRow, FeatureRow, MeterRow, PriceRow
-from console.services.errors import ServiceError
+from console import catalog as svc
+from console.catalog import (
+    ChangeRequestRow,
+    EntitlementRow,
+    FeatureRow,
+    MeterRow,
+    PriceInput,
+    PriceRow,
+    SamplePrice,
+)
+from console.kernel.errors import ServiceError
+from console.kernel.roles import Permission
 from pages.catalog.common import (
     CURRENCIES,
     DEFAULT_LEVELS,

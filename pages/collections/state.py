@@ -7,22 +7,22 @@ from datetime import UTC, date, datetime, time
 
 import reflex as rx
 
-from console.auth.roles import Permission
-from console.collections import AGING_BUCKETS
-from console.services import collections as svc
-from console.services import payments as pay_svc
-from console.services.collections import (
+from console import collections as pay_svc
+from console import collections as svc
+from console.collections import (
+    AGING_BUCKETS,
     AgingRow,
     AttemptRow,
+    MessageRow,
     NoteRow,
     OpenInvoiceRow,
     WorklistFilter,
     WorklistRow,
     WriteOffRow,
 )
-from console.services.disputes_views import parse_amounts
-from console.services.errors import ServiceError
-from console.services.payments import MessageRow
+from console.disputes import parse_amounts
+from console.kernel.errors import ServiceError
+from console.kernel.roles import Permission
 from pages.session import SessionState, requires
 
 CURRENCIES = ("USD", "EUR", "GBP")

@@ -2,8 +2,7 @@
 
 import reflex as rx
 
-from console.collections import AGING_BUCKETS, bucket_label
-from console.services.collections import SORTS
+from console.collections import AGING_BUCKETS, SORTS, bucket_label
 from pages.collections.state import (
     CURRENCIES,
     NOTE,

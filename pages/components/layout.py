@@ -99,13 +99,6 @@ def pager(page: rx.Var, pages: rx.Var, total: rx.Var, on_prev: rx.EventHandler,
     )
 
 
-def placeholder(area: str, issue: int) -> rx.Component:
-    """A clear notice for an area whose issue has not landed yet."""
-    return rx.callout(
-        f"The {area} area arrives with issue {issue}. The data model and demo data for it "
-        "already exist.", icon="construction", color_scheme="amber", data_testid="placeholder")
-
-
 def stat(label: str, value: rx.Var | str, testid: str = "") -> rx.Component:
     """A small label/value card."""
     return rx.card(rx.vstack(rx.text(label, size="1", color_scheme="gray"),

@@ -3,9 +3,9 @@
 import plotly.graph_objects as go
 import reflex as rx
 
-from console.auth.roles import Permission
-from console.services import customers as svc
-from console.services.customers import (
+from console import customers as svc
+from console.collections import MessageRow, customer_messages_view
+from console.customers import (
     CustomerFilter,
     CustomerRow,
     DisputeItem,
@@ -13,8 +13,8 @@ from console.services.customers import (
     SubscriptionView,
     TimelineItem,
 )
-from console.services.errors import NotFound, ServiceError
-from console.services.payments import MessageRow, customer_messages_view
+from console.kernel.errors import NotFound, ServiceError
+from console.kernel.roles import Permission
 from pages.session import SessionState, requires
 
 

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from console.services.customers import ALLOWED_TERMS, FILTER_CHOICES
+from console.customers import ALLOWED_TERMS, FILTER_CHOICES
 from pages.components.layout import pager, stat
 from pages.customers.state import CustomerDetailState, CustomersState
 from pages.session import SessionState

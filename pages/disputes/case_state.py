@@ -3,12 +3,11 @@
 import plotly.graph_objects as go
 import reflex as rx
 
-from console.auth.roles import Permission
-from console.disputes import MAX_EVIDENCE_BYTES
-from console.services import disputes as svc
-from console.services import disputes_views as views
-from console.services.disputes import DisputeOutcome
-from console.services.disputes_views import (
+from console import disputes as svc
+from console import disputes as views
+from console.billing import EventRow
+from console.disputes import (
+    MAX_EVIDENCE_BYTES,
     AttemptRow,
     CaseCredit,
     CaseLine,
@@ -22,8 +21,9 @@ from console.services.disputes_views import (
     TimelineRow,
     UsageSeries,
 )
-from console.services.errors import ServiceError
-from console.services.usage import EventRow
+from console.kernel.errors import ServiceError
+from console.kernel.outcome import Outcome
+from console.kernel.roles import Permission
 from pages.disputes.state import int_of, text_of
 from pages.session import SessionState, requires
 
@@ -180,7 +180,7 @@ class CaseState(SessionState):
         self.usage_line_id = 0
         self._show(int(raw))
 
-    def _done(self, out: DisputeOutcome):
+    def _done(self, out: Outcome):
         self._show(self.dispute_id)
         if not out.ok:
             self.error = out.message

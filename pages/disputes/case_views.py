@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from console.disputes.evidence import MAX_EVIDENCE_BYTES
+from console.disputes import MAX_EVIDENCE_BYTES
 from pages.components.layout import pager, stat
 from pages.disputes.case_state import FULL, LINES, CaseState
 from pages.disputes.views import header_row, sla_badge, status_badge

@@ -4,17 +4,11 @@ from datetime import UTC, datetime
 
 import reflex as rx
 
-from console.auth.roles import Permission
-from console.services import disputes as svc
-from console.services import disputes_views as views
-from console.services.disputes_views import (
-    DisputeRow,
-    FormLine,
-    InvoiceChoice,
-    OwnerChoice,
-    QueueFilter,
-)
-from console.services.errors import ServiceError
+from console import disputes as svc
+from console import disputes as views
+from console.disputes import DisputeRow, FormLine, InvoiceChoice, OwnerChoice, QueueFilter
+from console.kernel.errors import ServiceError
+from console.kernel.roles import Permission
 from pages.session import SessionState, requires
 
 
@@ -201,4 +195,4 @@ class NewDisputeState(SessionState):
             self.error = out.message
             return rx.toast.error(out.message)
         self.error = ""
-        return [rx.toast.success(out.message), rx.redirect(f"/disputes/{out.dispute_id}")]
+        return [rx.toast.success(out.message), rx.redirect(f"/disputes/{out.object_id}")]

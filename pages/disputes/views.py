@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from console.services.disputes_views import VIEW_LABELS, reason_choices
+from console.disputes import VIEW_LABELS, reason_choices
 from pages.components.layout import pager
 from pages.disputes.state import DisputesState, NewDisputeState
 from pages.session import SessionState

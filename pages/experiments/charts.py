@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-from console.services.experiments_views import ComparisonRow, GuardrailView, StageRate
+from console.experiments import ComparisonRow, GuardrailView, StageRate
 
 _LAYOUT = {"template": "plotly_white", "margin": {"l": 50, "r": 10, "t": 30, "b": 40},
            "legend": {"orientation": "h"}}

@@ -5,16 +5,17 @@ from datetime import UTC, datetime
 import plotly.graph_objects as go
 import reflex as rx
 
-from console.auth.roles import Permission
-from console.services import experiments_pages as svc
-from console.services.errors import ServiceError
-from console.services.experiments_pages import PreviewLine, PreviewTotal
-from console.services.experiments_views import (
+from console import experiments as svc
+from console.experiments import (
     GuardrailView,
     MemberRow,
+    PreviewLine,
+    PreviewTotal,
     StageRow,
     TimelineRow,
 )
+from console.kernel.errors import ServiceError
+from console.kernel.roles import Permission
 from pages.experiments.charts import guardrail_figure, history_figure
 from pages.experiments.common import in_thread, route_id, text_of
 from pages.session import SessionState, requires

@@ -4,21 +4,22 @@ page (arms, approvals, results with intervals, simulation, timeline)."""
 import plotly.graph_objects as go
 import reflex as rx
 
-from console.auth.roles import Permission
-from console.services import experiments_pages as svc
-from console.services.errors import ServiceError
-from console.services.experiments import ArmInput, ExperimentInput
-from console.services.experiments_views import (
+from console import experiments as svc
+from console.experiments import (
+    ArmInput,
     ArmResultRow,
     ArmRow,
     ComparisonRow,
+    ExperimentInput,
     ExperimentRow,
+    RolloutInput,
     RolloutRow,
     SimTotalRow,
     TimelineRow,
     VersionChoice,
 )
-from console.services.rollouts import RolloutInput
+from console.kernel.errors import ServiceError
+from console.kernel.roles import Permission
 from pages.experiments.charts import arpa_figure, lift_figure
 from pages.experiments.common import (
     in_thread,

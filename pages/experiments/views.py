@@ -3,9 +3,9 @@
 import reflex as rx
 from plotly.io import templates
 
-from console.catalog.ratecard import REGIONS, SEGMENTS
+from console.catalog import REGIONS, SEGMENTS
+from console.experiments import DEFAULT_GUARDRAILS, PRIMARY_METRICS
 from console.money import CURRENCY_EXPONENTS
-from console.services.experiments_common import DEFAULT_GUARDRAILS, PRIMARY_METRICS
 from pages.experiments.common import MONTHS
 from pages.experiments.state import ExperimentsState, ExperimentState
 from pages.experiments.widgets import (

@@ -7,21 +7,16 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 import reflex as rx
 
-from console.auth.roles import Permission
+from console import billing as cn
+from console import billing as exports
+from console import billing as svc
+from console import disputes as credit_decisions
+from console.audit import AuditRow
+from console.billing import CreditNoteRow, EventRow, FlagView, InvoiceSummary, LineView
+from console.kernel.errors import ServiceError
+from console.kernel.outcome import Outcome
+from console.kernel.roles import Permission
 from console.money import MoneyError, parse_major
-from console.services import credit_notes as cn
-from console.services import invoice_exports as exports
-from console.services import invoices as svc
-from console.services.audit import AuditRow
-from console.services.errors import ServiceError
-from console.services.invoices import (
-    ActionOutcome,
-    CreditNoteRow,
-    FlagView,
-    InvoiceSummary,
-    LineView,
-)
-from console.services.usage import EventRow
 from pages.components.state_helpers import route_id, text_of
 from pages.session import SessionState, requires
 
@@ -264,7 +259,7 @@ class InvoiceState(SessionState):
 
     # ------------------------------------------------------------------ actions
 
-    def _after(self, outcome: ActionOutcome):
+    def _after(self, outcome: Outcome):
         if not outcome.ok:
             self.action_error = outcome.message
             return rx.toast.error(outcome.message)
@@ -414,7 +409,8 @@ class InvoiceState(SessionState):
     def approve_credit(self, credit_note_id: int):
         """Approve a pending credit note (another finance user than its creator)."""
         version = self._pending_versions.get(str(credit_note_id), 0)
-        out = cn.approve_credit_note_view(credit_note_id, version, user_id=self._actor_id())
+        out = credit_decisions.approve_credit_note_view(credit_note_id, version,
+                                                        user_id=self._actor_id())
         if not out.ok:
             self.action_error = out.message
             return rx.toast.error(out.message)
@@ -431,8 +427,8 @@ class InvoiceState(SessionState):
     def reject_credit(self, form_data: dict):
         """Reject the pending credit note with a reason."""
         version = self._pending_versions.get(str(self.reject_id), 0)
-        out = cn.reject_credit_note_view(self.reject_id, version, text_of(form_data, "reason"),
-                                         user_id=self._actor_id())
+        out = credit_decisions.reject_credit_note_view(
+            self.reject_id, version, text_of(form_data, "reason"), user_id=self._actor_id())
         if not out.ok:
             self.reject_error = out.message
             return rx.toast.error(out.message)

@@ -5,10 +5,11 @@ from dataclasses import dataclass
 
 import reflex as rx
 
-from console.auth.roles import Permission
+from console import billing as svc
+from console.billing import Choice, ReviewFilter, ReviewRow
+from console.kernel.outcome import Outcome
+from console.kernel.roles import Permission
 from console.money import MoneyError, parse_major
-from console.services import invoices as svc
-from console.services.invoices import ActionOutcome, Choice, ReviewFilter, ReviewRow
 from pages.components.state_helpers import percent, text_of
 from pages.session import SessionState, requires
 
@@ -260,7 +261,7 @@ class ReviewState(SessionState):
             user_id = self._actor_id()
             self.bulk_running, self.bulk_action, self.bulk_progress = True, action, 0
             self.results, self.bulk_summary = [], ""
-        outcomes: list[ActionOutcome] = []
+        outcomes: list[Outcome] = []
         try:
             for start in range(0, len(items), BULK_CHUNK):
                 chunk = items[start:start + BULK_CHUNK]
@@ -276,8 +277,8 @@ class ReviewState(SessionState):
             ok = sum(1 for o in outcomes if o.ok)
             verb = "approved" if action == "approve" else "issued"
             async with self:
-                self.results = [BulkResult(o.invoice_id, labels.get(str(o.invoice_id),
-                                                                    f"#{o.invoice_id}"),
+                self.results = [BulkResult(o.object_id, labels.get(str(o.object_id),
+                                                                    f"#{o.object_id}"),
                                            o.ok, o.message, o.status) for o in outcomes]
                 self.bulk_summary = (f"{ok} of {len(items)} invoices {verb}; "
                                      f"{len(outcomes) - ok} refused.")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
-from console.services.kpis import Dashboard
+from console.kpis import Dashboard
 
 #: Colours of the movement kinds and churn reasons.
 COLORS = {

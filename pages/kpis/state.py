@@ -6,10 +6,10 @@ import logging
 import plotly.graph_objects as go
 import reflex as rx
 
-from console.auth.roles import Permission
-from console.services import kpis as svc
-from console.services.errors import ServiceError
-from console.services.kpis import Card, Dashboard, DrillRow, KpiFilters, Option
+from console import kpis as svc
+from console.kernel.errors import ServiceError
+from console.kernel.roles import Permission
+from console.kpis import Card, Dashboard, DrillRow, KpiFilters, Option
 from pages.kpis import charts
 from pages.session import SessionState, requires
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from console.experiments import in_rollout_stage
+from console.experiments.domain import in_rollout_stage
 from models import Dispute
 from models.db import make_engine, unit_of_work
 from tests.e2e.conftest import screenshot

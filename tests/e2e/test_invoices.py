@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from console.services import invoices as inv_svc
-from console.services.audit import Actor
+from console.billing.usecases import invoices as inv_svc
+from console.kernel.actor import Actor
 from models.db import make_engine, unit_of_work
 from tests.e2e.conftest import screenshot
 from tests.e2e.helpers import query, sign_in

@@ -4,8 +4,8 @@ the database holds afterwards."""
 import pytest
 from playwright.sync_api import Page, expect
 
-from console.auth.roles import Role, can
-from console.auth.tokens import token_digest
+from console.identity.domain.tokens import token_digest
+from console.kernel.roles import Role, can
 from pages.registry import PAGES
 from tests.e2e.conftest import screenshot
 from tests.e2e.helpers import query, sign_in, wait_until_live

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from console.services.audit import Actor
-from console.services.usage import ImportReport, ingest, read_batch
+from console.billing.usecases.usage import ImportReport, ingest, read_batch
+from console.kernel.actor import Actor
 from models import (
     Customer,
     Meter,
@@ -174,7 +174,7 @@ def simple_catalog(session: Session, *, platform: str = "100.00", per_call: str 
 
 def bill(engine: Any, period: tuple[date, date], *, batch: int = 500) -> int:
     """Start and run the bill run of ``period``; returns its id."""
-    from console.services import billing
+    from console.billing.usecases import bill_runs as billing
     from models.db import unit_of_work
 
     with unit_of_work(engine) as s:

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
-from console.services.audit import Actor
+from console.kernel.actor import Actor
 from models import (
     Customer,
     Entitlement,
@@ -191,7 +191,7 @@ def price_id(engine: sa.Engine, version_id: int, name: str, currency: str) -> in
 
 def edit_input(engine: sa.Engine, pid: int, **changes):
     """A PriceInput with a stored row's values, with ``changes`` applied."""
-    from console.services.catalog_drafts import PriceInput
+    from console.catalog.usecases.drafts import PriceInput
 
     with unit_of_work(engine) as s:
         p = s.get(Price, pid)
@@ -207,7 +207,7 @@ def edit_input(engine: sa.Engine, pid: int, **changes):
 
 def make_v2(engine: sa.Engine, cat: Catalog, users: dict[str, int]) -> int:
     """Draft v2 by the lead: USD platform fee 120, paid API tier 0.02, EUR API 0.0081."""
-    from console.services.catalog_drafts import create_draft_from, update_price
+    from console.catalog.usecases.drafts import create_draft_from, update_price
 
     lead = actor(users, "monetization_lead")
     with unit_of_work(engine) as s:

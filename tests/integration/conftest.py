@@ -94,7 +94,7 @@ def engine(db_url: str) -> Iterator[sa.Engine]:
 @pytest.fixture
 def users(engine: sa.Engine) -> dict[str, int]:
     """The demo accounts (admin, monetization_lead(2), finance(2), support(2), viewer) by key."""
-    from console.services.identity import ensure_demo_users
+    from console.identity.usecases.accounts import ensure_demo_users
     from models.db import unit_of_work
 
     with unit_of_work(engine) as s:

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from console.services.audit import Actor, AuditFilter, export_csv, record, search, verify
+from console.audit import AuditFilter, export_csv, record, search, verify
+from console.kernel.actor import Actor
 from models import AuditEvent
 from models.db import read_session, unit_of_work
 

@@ -7,9 +7,10 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from console.services import billing
-from console.services.audit import Actor, verify
-from console.services.errors import NotAllowed
+from console.audit import verify
+from console.billing.usecases import bill_runs as billing
+from console.kernel.actor import Actor
+from console.kernel.errors import NotAllowed
 from models import AuditEvent, BillRun, Customer, Invoice, InvoiceLine
 from models.db import read_session, unit_of_work
 from tests.integration import billing_fixtures as bf

@@ -3,7 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
-from console.services.catalog_drafts import (
+from console.catalog.usecases.drafts import (
     PriceInput,
     add_price,
     create_draft_from,
@@ -12,7 +12,7 @@ from console.services.catalog_drafts import (
     set_entitlement,
     update_price,
 )
-from console.services.errors import Conflict, InvalidInput, NotAllowed
+from console.kernel.errors import Conflict, InvalidInput, NotAllowed
 from models import AuditEvent, Entitlement, PlanVersion, Price
 from models.db import read_session, unit_of_work
 from tests.integration.catalog_fixtures import (

@@ -6,15 +6,15 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from console.services.audit import verify
-from console.services.catalog_io import export_version, export_version_json, import_version
-from console.services.catalog_migration import (
+from console.audit import verify
+from console.catalog.usecases.io import export_version, export_version_json, import_version
+from console.catalog.usecases.migration import (
     preview_migration,
     run_due_migrations,
     schedule_migration,
 )
-from console.services.catalog_review import approve, publish, request_rollback
-from console.services.errors import Conflict, InvalidInput
+from console.catalog.usecases.review import approve, publish, request_rollback
+from console.kernel.errors import Conflict, InvalidInput
 from models import AuditEvent, ChangeRequest, PlanMigration, PlanVersion, Subscription
 from models import SubscriptionEvent as Event
 from models.db import read_session, unit_of_work
@@ -66,7 +66,7 @@ def test_migration_preview_schedule_and_run(engine, users):
     with unit_of_work(engine) as s:
         early = run_due_migrations(s, today=date(2025, 4, 30), actor=lead)
     assert early.moved == 0
-    from console.services.audit import Actor
+    from console.kernel.actor import Actor
 
     with unit_of_work(engine) as s:
         run = run_due_migrations(s, today=date(2025, 5, 1), actor=Actor.system("system:cli"))

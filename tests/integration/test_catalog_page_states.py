@@ -8,9 +8,9 @@ import reflex as rx
 import sqlalchemy as sa
 
 import console.app  # noqa: F401  (registers every page and state)
-from console.services import catalog as svc
-from console.services import signin
-from console.services.identity import DEMO_PASSWORD
+from console.catalog.usecases import facade as svc
+from console.identity.usecases import signin
+from console.identity.usecases.accounts import DEMO_PASSWORD
 from models import Approval, AuditEvent, ChangeRequest, PlanVersion
 from models.db import read_session
 from pages.catalog.change_state import ChangeState
@@ -41,7 +41,7 @@ def _approvals(engine, cr_id: int) -> int:
 def _submitted(engine, users) -> int:
     cat = build_catalog(engine)
     v2 = make_v2(engine, cat, users)
-    from console.services.catalog_review import submit_change_request
+    from console.catalog.usecases.review import submit_change_request
     from models.db import unit_of_work
     from tests.integration.catalog_fixtures import actor
 

@@ -5,9 +5,9 @@ from datetime import date
 
 import pytest
 
-from console.services import catalog
-from console.services.catalog_drafts import PriceInput
-from console.services.errors import InvalidInput, NotAllowed
+from console.catalog.usecases import facade as catalog
+from console.catalog.usecases.drafts import PriceInput
+from console.kernel.errors import InvalidInput, NotAllowed
 from tests.integration.catalog_fixtures import build_catalog, make_v2, price_id
 
 pytestmark = pytest.mark.integration

@@ -6,9 +6,9 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from console.services.audit import verify
-from console.services.catalog_drafts import update_price
-from console.services.catalog_review import (
+from console.audit import verify
+from console.catalog.usecases.drafts import update_price
+from console.catalog.usecases.review import (
     approve,
     publish,
     reject,
@@ -17,7 +17,7 @@ from console.services.catalog_review import (
     version_for_new_subscription,
     withdraw,
 )
-from console.services.errors import Conflict, InvalidInput, NotAllowed
+from console.kernel.errors import Conflict, InvalidInput, NotAllowed
 from models import Approval, AuditEvent, ChangeRequest, PlanVersion, Subscription
 from models.db import read_session, unit_of_work
 from tests.integration.catalog_fixtures import (
@@ -255,7 +255,7 @@ def test_an_editor_of_the_draft_cannot_approve(engine, users):
 
 
 def test_first_draft_of_a_new_plan(engine, users):
-    from console.services.catalog_drafts import PriceInput, add_price, create_first_draft
+    from console.catalog.usecases.drafts import PriceInput, add_price, create_first_draft
     from models import Plan
 
     cat = build_catalog(engine)

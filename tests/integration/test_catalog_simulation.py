@@ -19,7 +19,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from console.services.catalog_simulation import simulate
+from console.catalog.queries.simulation import simulate
 from tests.integration.catalog_fixtures import AS_OF, build_catalog, make_v2
 
 pytestmark = pytest.mark.integration
@@ -75,7 +75,7 @@ def test_longer_window_includes_older_usage(engine, users):
 def test_event_meters_use_raw_events(engine, users):
     from datetime import UTC, datetime
 
-    from console.services.catalog_drafts import PriceInput, add_price
+    from console.catalog.usecases.drafts import PriceInput, add_price
     from models import Meter, UsageEvent
     from models.db import unit_of_work
     from tests.integration.catalog_fixtures import actor
@@ -125,7 +125,7 @@ def test_no_subscribers_gives_empty_result(engine, users):
 
 
 def test_bench_runs_on_a_small_scratch_database():
-    from console.services.catalog_bench import bench_simulation
+    from bench.catalog import bench_simulation
 
     report = bench_simulation(customers=200, months=3)
     assert report["customers"] == 200 and report["usage_rows"] == 200 * 3 * 3

@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from console.services import collections as svc
-from console.services.errors import Conflict, InvalidInput, NotAllowed
+from console.collections.usecases import worklist as svc
+from console.kernel.errors import Conflict, InvalidInput, NotAllowed
 from models import (
     Approval,
     ApprovalRequest,
@@ -177,7 +177,7 @@ def test_write_off_needs_a_second_finance_user(engine) -> None:
     with unit_of_work(engine) as s:
         svc.decide_write_off(s, request_id=req_id, version=version, actor=w["fin2"],
                              approve=True, comment="Agreed")
-    with pytest.raises(Conflict, match="decided by someone else"), unit_of_work(engine) as s:
+    with pytest.raises(Conflict, match="changed by someone else"), unit_of_work(engine) as s:
         svc.decide_write_off(s, request_id=req_id, version=version, actor=w["fin2"],
                              approve=True)
     with read_session(engine) as s:

@@ -7,10 +7,11 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from console.services import credit_notes as cn_svc
-from console.services import invoices as inv_svc
-from console.services.audit import verify
-from console.services.errors import Conflict, InvalidInput, NotAllowed
+from console.audit import verify
+from console.billing.usecases import credit_notes as cn_svc
+from console.billing.usecases import invoices as inv_svc
+from console.disputes.usecases import credit_decisions
+from console.kernel.errors import Conflict, InvalidInput, NotAllowed
 from models import (
     Approval,
     ApprovalRequest,
@@ -136,7 +137,8 @@ def test_large_credit_needs_a_second_finance_user(engine) -> None:
     with pytest.raises(NotAllowed), unit_of_work(engine) as s:
         cn_svc.approve_credit_note(s, credit_note_id=note_id, version=version,
                                    actor=w["support"])
-    outcome = cn_svc.approve_credit_note_view(note_id, version, user_id=w["people"]["finance"])
+    outcome = credit_decisions.approve_credit_note_view(note_id, version,
+                                                        user_id=w["people"]["finance"])
     assert not outcome.ok and "another finance user" in outcome.message
     with read_session(engine) as s:
         assert s.get(CreditNote, note_id).status == "pending_approval"
@@ -232,7 +234,7 @@ def test_support_credits_a_dispute_below_the_threshold(engine) -> None:
         lines={w["lines"]["usage"]: 500}, dispute_id=dispute_id)
     assert outcome.ok and outcome.status == "issued", outcome.message
     with read_session(engine) as s:
-        note = s.get(CreditNote, outcome.credit_note_id)
+        note = s.get(CreditNote, outcome.object_id)
         assert (note.dispute_id, note.total_minor) == (dispute_id, 550)
     preview = cn_svc.preview_credit(w["invoice_id"], full=True)
     assert preview.ok and preview.total == "$126.50" and not preview.needs_approval

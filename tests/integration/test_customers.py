@@ -5,8 +5,8 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
-from console.services.customers import CustomerFilter, customer_detail, search_customers
-from console.services.errors import NotFound
+from console.customers.queries.customers import CustomerFilter, customer_detail, search_customers
+from console.kernel.errors import NotFound
 from models import (
     Customer,
     Dispute,
@@ -98,8 +98,8 @@ def test_detail_brings_everything_together(engine) -> None:
 
 
 def test_payment_terms_change_is_checked_versioned_and_audited(engine, users) -> None:
-    from console.services.customers import update_payment_terms
-    from console.services.errors import Conflict, InvalidInput, NotAllowed
+    from console.customers.queries.customers import update_payment_terms
+    from console.kernel.errors import Conflict, InvalidInput, NotAllowed
     from models import AuditEvent
 
     _customers(engine, 1)

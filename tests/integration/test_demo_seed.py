@@ -16,9 +16,9 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from console.customers.usecases.ledger import mark_unchanged
 from console.demo import ACTOR_ROLES, DemoSeedError, SeedReport, seed_demo
-from console.services.identity import ensure_demo_users
-from console.services.mrr_ledger import mark_unchanged
+from console.identity.usecases.accounts import ensure_demo_users
 from models import MrrMonthly
 from models.db import make_engine, unit_of_work
 from tests.integration.conftest import BACKENDS

@@ -8,13 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from console.disputes import DisputeAction
-from console.services import credit_notes as cn_svc
-from console.services import disputes as svc
-from console.services import disputes_views as views
-from console.services import invoices as inv_svc
-from console.services.audit import verify
-from console.services.errors import Conflict, InvalidInput, NotAllowed
+from console.audit import verify
+from console.billing.usecases import credit_notes as cn_svc
+from console.billing.usecases import invoices as inv_svc
+from console.disputes.domain import DisputeAction
+from console.disputes.queries import views
+from console.disputes.usecases import cases as svc
+from console.disputes.usecases import credit_decisions
+from console.kernel.errors import Conflict, InvalidInput, NotAllowed
 from models import (
     ApprovalRequest,
     AuditEvent,
@@ -431,8 +432,8 @@ def test_page_facing_calls_report_refusals_as_messages(engine) -> None:
                                 invoice_id=w["invoice_id"], reason="other", description="x",
                                 lines=views.parse_amounts({w["lines"]["recurring"]: "12.50"},
                                                           "USD"))
-    assert out.ok and out.dispute_id
-    assert _dispute(engine, out.dispute_id).amount_minor == 1250
+    assert out.ok and out.object_id
+    assert _dispute(engine, out.object_id).amount_minor == 1250
     with pytest.raises(InvalidInput, match="not an amount"):
         views.parse_amounts({1: "12.345"}, "USD")
 
@@ -446,9 +447,10 @@ def test_deciding_a_dispute_credit_from_the_invoice_page_updates_the_case(engine
         note = svc.propose_credit(s, dispute_id=did, version=_dispute(engine, did).version,
                                   actor=w["support"], reason="Full month", full=True)
         cn = (note.id, note.version)
-    refused = cn_svc.reject_credit_note_view(cn[0], cn[1], "", user_id=w["people"]["finance"])
+    refused = credit_decisions.reject_credit_note_view(cn[0], cn[1], "",
+                                                       user_id=w["people"]["finance"])
     assert not refused.ok and _dispute(engine, did).status == "open"
-    out = cn_svc.reject_credit_note_view(cn[0], cn[1], "Usage is right",
+    out = credit_decisions.reject_credit_note_view(cn[0], cn[1], "Usage is right",
                                          user_id=w["people"]["finance"])
     assert out.ok and out.status == "rejected"
     assert _dispute(engine, did).status == "open"
@@ -458,7 +460,7 @@ def test_deciding_a_dispute_credit_from_the_invoice_page_updates_the_case(engine
         note = svc.propose_credit(s, dispute_id=did, version=_dispute(engine, did).version,
                                   actor=w["support"], reason="Full month after all", full=True)
         cn = (note.id, note.version)
-    out = cn_svc.approve_credit_note_view(cn[0], cn[1], user_id=w["people"]["finance"])
+    out = credit_decisions.approve_credit_note_view(cn[0], cn[1], user_id=w["people"]["finance"])
     assert out.ok and out.status == "issued" and f"dispute #{did}" in out.message
     d = _dispute(engine, did)
     assert (d.status, d.credited_minor) == ("resolved_credited", 13200)

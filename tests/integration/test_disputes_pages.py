@@ -9,10 +9,10 @@ import reflex as rx
 import sqlalchemy as sa
 
 import console.app  # noqa: F401  (registers every page and state)
-from console.auth.roles import Role
-from console.services import signin
-from console.services.audit import Actor
-from console.services.identity import DEMO_PASSWORD, create_local_user
+from console.identity.usecases import signin
+from console.identity.usecases.accounts import DEMO_PASSWORD, create_local_user
+from console.kernel.actor import Actor
+from console.kernel.roles import Role
 from models import AuditEvent, CreditNote, Dispute, DisputeEvidence, Invoice
 from models.db import read_session, unit_of_work
 from pages.collections.state import CollectionsState, CustomerCollectionsState
@@ -129,7 +129,7 @@ def test_open_work_and_approve_through_the_pages(engine, world):
 
 def test_queue_bulk_assign_and_collections_pages(engine, world):
     with unit_of_work(engine) as s:
-        from console.services import disputes as svc
+        from console.disputes.usecases import cases as svc
 
         ids = [svc.open_dispute(s, customer_id=world["customer_id"], reason="other",
                                 description=f"case {i}", amount_minor=100,

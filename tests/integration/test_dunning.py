@@ -10,11 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from console.collections import SimulatedProvider
-from console.services import invoices as inv_svc
-from console.services import payments as pay_svc
-from console.services.audit import verify
-from console.services.errors import Conflict, InvalidInput, NotAllowed
+from console.audit import verify
+from console.billing.usecases import invoices as inv_svc
+from console.collections.domain import SimulatedProvider
+from console.collections.usecases import payments as pay_svc
+from console.kernel.errors import Conflict, InvalidInput, NotAllowed
 from models import (
     AuditEvent,
     Customer,

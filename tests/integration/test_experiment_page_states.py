@@ -7,9 +7,9 @@ import reflex as rx
 import sqlalchemy as sa
 
 import console.app  # noqa: F401  (registers every page and state)
-from console.services import signin
-from console.services.experiments import request_start
-from console.services.identity import DEMO_PASSWORD
+from console.experiments.usecases.experiments import request_start
+from console.identity.usecases import signin
+from console.identity.usecases.accounts import DEMO_PASSWORD
 from models import Approval, Experiment, Rollout, RolloutMember
 from models.db import read_session, unit_of_work
 from pages.experiments.rollout_state import RolloutState

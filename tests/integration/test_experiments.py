@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from console.experiments import assign_arm
-from console.services.audit import Actor, verify
-from console.services.errors import Conflict, InvalidInput, NotAllowed
-from console.services.experiments import (
+from console.audit import verify
+from console.experiments.domain import assign_arm
+from console.experiments.queries.results import refresh_results, simulate_experiment
+from console.experiments.usecases.experiments import (
     ArmInput,
     ExperimentInput,
     approve_request,
@@ -29,7 +29,8 @@ from console.services.experiments import (
     start_due_experiments,
     withdraw_request,
 )
-from console.services.experiments_results import refresh_results, simulate_experiment
+from console.kernel.actor import Actor
+from console.kernel.errors import Conflict, InvalidInput, NotAllowed
 from models import (
     Approval,
     ApprovalRequest,

@@ -5,12 +5,14 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from console.auth.passwords import MAX_FAILED_LOGINS
-from console.auth.roles import Role
-from console.services import admin, identity, signin
-from console.services.audit import Actor, verify
-from console.services.errors import Conflict, InvalidInput, NotAllowed
-from console.services.identity import DEMO_PASSWORD, SignInError
+from console.audit import verify
+from console.identity.domain.passwords import MAX_FAILED_LOGINS
+from console.identity.usecases import accounts as identity
+from console.identity.usecases import admin, signin
+from console.identity.usecases.accounts import DEMO_PASSWORD, SignInError
+from console.kernel.actor import Actor
+from console.kernel.errors import Conflict, InvalidInput, NotAllowed
+from console.kernel.roles import Role
 from models import AuditEvent, User, UserSession
 from models.db import read_session, unit_of_work
 from models.types import utcnow

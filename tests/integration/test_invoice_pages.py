@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from reflex.istate.data import RouterData
 
 import console.app  # noqa: F401  (registers every page and state)
-from console.services import identity
+from console.identity.usecases import accounts as identity
 from models import AuditEvent, BillRun, CreditNote, Invoice, UsageEvent, UsageImport, User
 from models.db import read_session, unit_of_work
 from pages.billing.state import BillRunsState, UsageState
@@ -140,7 +140,7 @@ def test_queue_filters_sorts_selects_and_bulk_approves(engine, world) -> None:
     # someone else changes the second one meanwhile: its approval is refused, the first goes
     second = _inv(engine, chosen[1])
     with unit_of_work(engine) as s:
-        from console.services import invoices as inv_svc
+        from console.billing.usecases import invoices as inv_svc
         inv_svc.hold_invoice(s, invoice_id=second.id, version=second.version, reason="check",
                              actor=bf.actor(world["users"]["finance2"], "finance2"))
     out = _call(st, "approve_selected")
@@ -251,7 +251,7 @@ def test_edit_line_then_another_reviewer_approves_and_issues(engine, world) -> N
 def test_credit_note_above_threshold_needs_another_finance_user(engine, world) -> None:
     iid = world["ids"]["INITECH"]
     with unit_of_work(engine) as s:
-        from console.services import invoices as inv_svc
+        from console.billing.usecases import invoices as inv_svc
         fin = bf.actor(world["users"]["finance"], "finance")
         v = s.get(Invoice, iid).version
         inv_svc.approve_invoice(s, invoice_id=iid, version=v, actor=fin)
@@ -290,7 +290,7 @@ def test_full_credit_within_threshold_is_issued_at_once(engine, world) -> None:
     iid = world["ids"]["GLOBEX"]
     with unit_of_work(engine) as s:
         bf.set_policy(s, "approval_thresholds", {"credit_note_minor": 10_000_000})
-        from console.services import invoices as inv_svc
+        from console.billing.usecases import invoices as inv_svc
         fin = bf.actor(world["users"]["finance"], "finance")
         v = s.get(Invoice, iid).version
         inv_svc.approve_invoice(s, invoice_id=iid, version=v, actor=fin)

@@ -8,10 +8,11 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from console.services import invoices as inv_svc
-from console.services.audit import Actor, verify
-from console.services.errors import Conflict, InvalidInput, NotAllowed
-from console.services.invoice_exports import invoice_csv, invoice_pdf
+from console.audit import verify
+from console.billing.queries.exports import invoice_csv, invoice_pdf
+from console.billing.usecases import invoices as inv_svc
+from console.kernel.actor import Actor
+from console.kernel.errors import Conflict, InvalidInput, NotAllowed
 from models import AuditEvent, Customer, Invoice, InvoiceLine, Payment
 from models.db import read_session, unit_of_work
 from models.types import utcnow

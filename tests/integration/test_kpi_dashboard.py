@@ -21,7 +21,11 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from console.kpis import (
+from console.audit import record
+from console.customers.usecases.ledger import mark_unchanged
+from console.kernel.actor import Actor
+from console.kernel.errors import InvalidInput
+from console.kpis.domain import (
     arpa,
     conversion_factor,
     convert_minor,
@@ -31,12 +35,10 @@ from console.kpis import (
     net_revenue_retention,
     to_reporting_currency,
 )
+from console.kpis.queries import dashboard as kpis
+from console.kpis.queries import sql as kpis_sql
+from console.kpis.queries.dashboard import KpiFilters
 from console.money import format_minor
-from console.services import kpis, kpis_sql
-from console.services.audit import Actor, record
-from console.services.errors import InvalidInput
-from console.services.kpis import KpiFilters
-from console.services.mrr_ledger import mark_unchanged
 from models import (
     Customer,
     Dispute,

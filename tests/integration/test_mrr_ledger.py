@@ -8,10 +8,10 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from console.services import kpis_sql
-from console.services.kpis import KpiFilters
-from console.services.kpis_frames import data_state, resolve_window
-from console.services.mrr_ledger import mark_unchanged, write_month
+from console.customers.usecases.ledger import mark_unchanged, write_month
+from console.kpis.queries import sql as kpis_sql
+from console.kpis.queries.dashboard import KpiFilters
+from console.kpis.queries.frames import data_state, resolve_window
 from models import Customer, MrrMonthly, Plan, PlanVersion, Product
 from models.db import unit_of_work
 

@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from reflex.istate.data import RouterData
 
 import console.app  # noqa: F401  (registers every page and state)
-from console.auth.roles import Role, can
-from console.services import signin
-from console.services.identity import DEMO_PASSWORD
+from console.identity.usecases import signin
+from console.identity.usecases.accounts import DEMO_PASSWORD
+from console.kernel.roles import Role, can
 from models.db import read_session
 from pages.registry import PAGES
 from pages.session import PERMISSION_ATTR, PUBLIC_ATTR, REFUSED, SessionState

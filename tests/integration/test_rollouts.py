@@ -8,13 +8,12 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from console.billing.periods import Period
-from console.experiments import in_rollout_stage
-from console.services.audit import Actor, verify
-from console.services.billing import compute_draft
-from console.services.billing_inputs import load_billable, load_inputs
-from console.services.errors import Conflict, InvalidInput, NotAllowed
-from console.services.rollouts import (
+from console.audit import verify
+from console.billing.domain.periods import Period
+from console.billing.usecases.bill_run_inputs import load_billable, load_inputs
+from console.billing.usecases.bill_runs import compute_draft
+from console.experiments.domain import in_rollout_stage
+from console.experiments.usecases.rollouts import (
     RolloutInput,
     check_rollout_guardrails,
     complete_rollout,
@@ -26,6 +25,8 @@ from console.services.rollouts import (
     rollback_rollout,
     run_due_rollouts,
 )
+from console.kernel.actor import Actor
+from console.kernel.errors import Conflict, InvalidInput, NotAllowed
 from models import (
     AuditEvent,
     Customer,

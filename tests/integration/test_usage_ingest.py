@@ -17,9 +17,10 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's notice about httpx vs httpx2
     from starlette.testclient import TestClient
 
-from console.services import usage as usage_svc
-from console.services.audit import Actor, verify
-from console.services.errors import NotAllowed
+from console.audit import verify
+from console.billing.usecases import usage as usage_svc
+from console.kernel.actor import Actor
+from console.kernel.errors import NotAllowed
 from console.web.usage_api import TOKEN_ENV, build_usage_app
 from models import UsageDaily, UsageEvent, UsageImport
 from models.db import read_session, unit_of_work
@@ -245,7 +246,7 @@ def test_aggregation_per_type(engine, setup) -> None:
 
 
 def test_polars_aggregation_matches_sql(engine, setup) -> None:
-    from console.services.usage_bench import aggregate_usage_polars, connectorx_uri
+    from bench.usage import aggregate_usage_polars, connectorx_uri
 
     with unit_of_work(engine) as s:
         bf.meter(s, "seats_used", aggregation="latest")

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from console.audit import GENESIS_HASH, AuditEntry, entry_hash, jsonable, verify_chain
+from console.audit.domain import GENESIS_HASH, AuditEntry, entry_hash, jsonable, verify_chain
 
 
 def _chain(n: int) -> list[tuple[int, AuditEntry, str, str]]:

@@ -4,17 +4,17 @@ from datetime import UTC, datetime
 
 import pytest
 
-from console.auth.claims import groups_from_claims, roles_from_groups
-from console.auth.passwords import (
+from console.identity.domain.claims import groups_from_claims, roles_from_groups
+from console.identity.domain.passwords import (
     MAX_FAILED_LOGINS,
     after_failed_login,
     hash_password,
     password_problem,
     verify_password,
 )
-from console.auth.roles import Role
-from console.auth.tokens import cookie_value, new_token, token_digest
-from console.config import _role_map
+from console.identity.domain.tokens import cookie_value, new_token, token_digest
+from console.kernel.roles import Role
+from console.kernel.settings import _role_map
 from console.web.auth_routes import safe_next
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from console.billing.anomalies import AnomalyPolicy, InvoiceFacts, flag_invoice
+from console.billing.domain.anomalies import AnomalyPolicy, InvoiceFacts, flag_invoice
 
 D = Decimal
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from console.billing.charges import (
+from console.billing.domain.charges import (
     MeterInfo,
     MeterUsage,
     PriceTerm,
@@ -15,7 +15,7 @@ from console.billing.charges import (
     build_lines,
     select_prices,
 )
-from console.billing.periods import (
+from console.billing.domain.periods import (
     Period,
     VersionChange,
     month_period,
@@ -184,7 +184,7 @@ def test_version_spans_and_periods() -> None:
     ],
 )
 def test_rater_amount_equals_pricing_rate(model: str, props: dict, units: Decimal) -> None:
-    from console.billing.charges import Rater
+    from console.billing.domain.charges import Rater
     from console.pricing import rate
 
     price = PriceTerm(id=1, name="p", kind="usage", charge_model=model, properties=props,

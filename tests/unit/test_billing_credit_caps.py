@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from console.billing.credit_notes import (
+from console.billing.domain.credit_notes import (
     CreditableLine,
     CreditNoteError,
     credit_tax_minor,

@@ -8,16 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from console.billing.lines import LineDraft, LineKind, finalize, prepaid_credit_line, totals
-from console.billing.numbering import format_number, parse_number
-from console.billing.status import (
+from console.billing.domain.lines import LineDraft, LineKind, finalize, prepaid_credit_line, totals
+from console.billing.domain.numbering import format_number, parse_number
+from console.billing.domain.status import (
     InvoiceAction,
     InvoiceStatus,
     TransitionError,
     allowed_actions,
     transition,
 )
-from console.billing.tax import line_tax_minor, rate_text
+from console.billing.domain.tax import line_tax_minor, rate_text
 from console.money import exponent, round_minor
 
 A, S = InvoiceAction, InvoiceStatus

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from console.catalog.diff import diff_rate_cards, price_decrease_pct
-from console.catalog.ratecard import EntitlementSpec, PriceSpec
+from console.catalog.domain.diff import diff_rate_cards, price_decrease_pct
+from console.catalog.domain.ratecard import EntitlementSpec, PriceSpec
 
 
 def p(name="API", amount="0.01", currency="USD", *, model="standard", props=None,

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from console.services.catalog_frames import connectorx_uri
+from console.kernel.frames import connectorx_uri
 
 
 @pytest.mark.parametrize(

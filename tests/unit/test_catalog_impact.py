@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from console.catalog.impact import (
+from console.catalog.domain.impact import (
     HISTOGRAM_LABELS,
     histogram,
     histogram_bin,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from console.catalog.lago import (
+from console.catalog.domain.lago import (
     DocumentError,
     PlanHeader,
     dumps,
@@ -10,7 +10,7 @@ from console.catalog.lago import (
     loads,
     parse_document,
 )
-from console.catalog.ratecard import EntitlementSpec, PriceSpec
+from console.catalog.domain.ratecard import EntitlementSpec, PriceSpec
 
 PRICES = (
     PriceSpec(name="Platform fee", kind="recurring", charge_model="standard",

@@ -2,8 +2,8 @@
 
 import pytest
 
-from console.catalog.mrr import subscription_mrr_minor
-from console.catalog.ratecard import PriceSpec, select_prices
+from console.catalog.domain.mrr import subscription_mrr_minor
+from console.catalog.domain.ratecard import PriceSpec, select_prices
 
 
 def p(name, kind, amount, currency="USD", *, interval="month", region=None, segment=None,

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from console.catalog.policy import (
+from console.catalog.domain.policy import (
     ApprovalPolicy,
     ApprovalRequirement,
     Vote,

@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from console.catalog.status import (
+from console.catalog.domain.status import (
     CHANGE_REQUEST_TRANSITIONS,
     VERSION_TRANSITIONS,
     ChangeRequestStatus,

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from console.collections import (
+from console.collections.domain import (
     AGING_BUCKETS,
     DEFAULT_SCHEDULE,
     CollectionsError,
@@ -26,8 +26,8 @@ from console.collections import (
     retry_at,
     schedule_or_default,
 )
-from console.collections.dunning import canceled_notice, recovered_notice, reminder
-from console.kpis import aging_bucket_expr
+from console.collections.domain.dunning import canceled_notice, recovered_notice, reminder
+from console.kpis.domain import aging_bucket_expr
 
 AS_OF = date(2026, 11, 20)
 T1 = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)

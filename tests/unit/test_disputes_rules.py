@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from console.disputes import (
+from console.disputes.domain import (
     ACTIVE,
     CLOSED,
     DEFAULT_SLA_HOURS,

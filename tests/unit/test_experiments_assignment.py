@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from console.experiments import assign_arm, bucket_bp, in_rollout_stage
+from console.experiments.domain import assign_arm, bucket_bp, in_rollout_stage
 
 IDS = [f"cus_{i:06d}" for i in range(100_000)]
 

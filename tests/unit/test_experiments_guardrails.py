@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from console.experiments import GuardrailBreach, check_guardrails
+from console.experiments.domain import GuardrailBreach, check_guardrails
 
 BASELINE = {"dispute_rate": 0.010, "payment_failure_rate": 0.030, "churn": 0.020}
 THRESHOLDS = {"dispute_rate": 0.005, "payment_failure_rate": 0.010, "churn": 0.010}

@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from console.experiments import (
+from console.experiments.domain import (
     ALLOWED_TRANSITIONS,
     ROLLOUT_TRANSITIONS,
     ExperimentStatus,

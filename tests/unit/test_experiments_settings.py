@@ -7,9 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from console.experiments import GuardrailBreach
-from console.services.errors import InvalidInput
-from console.services.experiments_common import (
+from console.experiments.domain import GuardrailBreach
+from console.experiments.usecases.common import (
     audit_safe,
     check_key,
     eligibility_text,
@@ -20,8 +19,9 @@ from console.services.experiments_common import (
     pts,
     thresholds,
 )
-from console.services.experiments_pages import guardrails_from_form
-from console.services.rollouts import GuardrailReport, GuardrailRow
+from console.experiments.usecases.facade import guardrails_from_form
+from console.experiments.usecases.rollouts import GuardrailReport, GuardrailRow
+from console.kernel.errors import InvalidInput
 
 
 @pytest.mark.parametrize(("raw", "expected"), [

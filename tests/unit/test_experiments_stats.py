@@ -5,7 +5,7 @@ import math
 import polars as pl
 import pytest
 
-from console.experiments import (
+from console.experiments.domain import (
     Z_95,
     SampleStats,
     conversion_lift,

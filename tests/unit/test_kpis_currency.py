@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from console.kpis import conversion_factor, convert_minor, to_reporting_currency
+from console.kpis.domain import conversion_factor, convert_minor, to_reporting_currency
 from console.money import MoneyError
 
 RATES = {"EUR": Decimal("1.08"), "JPY": "0.0067", "KWD": "3.25"}

@@ -6,7 +6,12 @@ from datetime import date, datetime
 import polars as pl
 import pytest
 
-from console.kpis import dispute_amount_rate, dispute_rate, dispute_resolution_stats, support_load
+from console.kpis.domain import (
+    dispute_amount_rate,
+    dispute_rate,
+    dispute_resolution_stats,
+    support_load,
+)
 
 MAY = date(2024, 5, 1)
 

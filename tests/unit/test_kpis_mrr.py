@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from console.kpis import MOVEMENT_KINDS, mrr_movement_rows, mrr_movements
+from console.kpis.domain import MOVEMENT_KINDS, mrr_movement_rows, mrr_movements
 
 
 def frame(rows: list[tuple[str, date, int]]) -> pl.DataFrame:

@@ -6,7 +6,12 @@ from datetime import date
 import polars as pl
 import pytest
 
-from console.kpis import AGING_BUCKETS, aging_bucket_expr, collections_aging, days_sales_outstanding
+from console.kpis.domain import (
+    AGING_BUCKETS,
+    aging_bucket_expr,
+    collections_aging,
+    days_sales_outstanding,
+)
 
 AS_OF = date(2024, 6, 30)
 

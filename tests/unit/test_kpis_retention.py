@@ -6,7 +6,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from console.kpis import (
+from console.kpis.domain import (
     arpa,
     billing_driven_churn_share,
     gross_revenue_retention,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from console.collections import (
+from console.collections.domain import (
     ChargeStatus,
     IdempotencyError,
     PaymentProvider,

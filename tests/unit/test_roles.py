@@ -2,8 +2,8 @@
 
 import pytest
 
-from console.auth.roles import Permission as P
-from console.auth.roles import Role, can, parse_roles, permissions_for
+from console.kernel.roles import Permission as P
+from console.kernel.roles import Role, can, parse_roles, permissions_for
 
 READS = [P.VIEW_CUSTOMERS, P.VIEW_CATALOG, P.VIEW_INVOICES, P.VIEW_DISPUTES,
          P.VIEW_COLLECTIONS, P.VIEW_KPIS, P.VIEW_EXPERIMENTS, P.VIEW_AUDIT]

@@ -1,1 +1,0 @@
-"""Identity rules: roles and permissions, password hashing, session tokens, OIDC claims."""

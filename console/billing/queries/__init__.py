@@ -1,0 +1,1 @@
+"""Queries (reads) of the billing area for pages, exports and APIs."""

@@ -1,0 +1,1 @@
+"""Queries (reads) of the catalog area for pages, exports and APIs."""

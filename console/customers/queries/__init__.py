@@ -1,0 +1,1 @@
+"""Queries (reads) of the customers area for pages, exports and APIs."""

@@ -1,0 +1,343 @@
+"""Customer search (server-side pagination at 100k rows) and the customer detail view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from console.audit import record
+from console.kernel.actor import Actor, actor_for
+from console.kernel.conditional import conditional_update
+from console.kernel.errors import InvalidInput, NotFound
+from console.kernel.permissions import require
+from console.kernel.roles import Permission
+from console.money import format_minor
+from models import (
+    Customer,
+    Dispute,
+    Invoice,
+    Meter,
+    Plan,
+    PlanVersion,
+    Subscription,
+    SubscriptionEvent,
+    UsageDaily,
+)
+from models.db import read_session, unit_of_work
+from models.types import micro_to_quantity, utcnow
+
+PAGE_SIZE = 50
+SORTS = {
+    "name": Customer.name,
+    "code": Customer.code,
+    "mrr": Customer.mrr_minor,
+    "created": Customer.created_at,
+}
+
+
+@dataclass(frozen=True)
+class CustomerFilter:
+    """Filters of the customers page (empty string: any)."""
+
+    text: str = ""
+    segment: str = ""
+    region: str = ""
+    currency: str = ""
+    status: str = ""
+    sort: str = "name"
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    """One customer in the list (preformatted)."""
+
+    id: int
+    code: str
+    name: str
+    segment: str
+    region: str
+    currency: str
+    status: str
+    mrr: str
+    created: str
+
+
+@dataclass(frozen=True)
+class CustomerPage:
+    """One page of customers and the total that match."""
+
+    rows: list[CustomerRow]
+    total: int
+    page: int
+    pages: int
+
+
+def _conditions(f: CustomerFilter) -> list:
+    conds = []
+    text = f.text.strip()
+    if text:
+        like = f"%{text.lower()}%"
+        conds.append(sa.or_(sa.func.lower(Customer.name).like(like),
+                            sa.func.lower(Customer.code).like(like),
+                            sa.func.lower(Customer.email).like(like)))
+    for column, value in ((Customer.segment, f.segment), (Customer.region, f.region),
+                          (Customer.currency, f.currency), (Customer.status, f.status)):
+        if value:
+            conds.append(column == value)
+    return conds
+
+
+def search_customers(session: Session, f: CustomerFilter, *, page: int,
+                     page_size: int = PAGE_SIZE) -> CustomerPage:
+    """One page of customers matching ``f`` (LIMIT/OFFSET over indexed columns)."""
+    conds = _conditions(f)
+    total = int(session.execute(sa.select(sa.func.count()).select_from(Customer).where(*conds)
+                                ).scalar_one())
+    pages = max(1, -(-total // page_size))
+    page = min(max(page, 0), pages - 1)
+    order = SORTS.get(f.sort, Customer.name)
+    order_by = [order.desc() if f.descending else order.asc(), Customer.id.asc()]
+    rows = session.execute(
+        sa.select(Customer.id, Customer.code, Customer.name, Customer.segment, Customer.region,
+                  Customer.currency, Customer.status, Customer.mrr_minor, Customer.created_at)
+        .where(*conds).order_by(*order_by).offset(page * page_size).limit(page_size)
+    ).all()
+    return CustomerPage(
+        rows=[CustomerRow(r.id, r.code, r.name, r.segment, r.region, r.currency, r.status,
+                          format_minor(r.mrr_minor, r.currency), r.created_at.strftime("%Y-%m-%d"))
+              for r in rows],
+        total=total, page=page, pages=pages)
+
+
+def customer_page(f: CustomerFilter, page: int) -> CustomerPage:
+    """Page-facing :func:`search_customers` in its own read session."""
+    with read_session() as s:
+        return search_customers(s, f, page=page)
+
+
+@dataclass(frozen=True)
+class SubscriptionView:
+    """A subscription on the customer page."""
+
+    id: int
+    plan: str
+    version: str
+    status: str
+    seats: int
+    interval: str
+    period: str
+    mrr: str
+    grandfathered: bool
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """One subscription event on the customer's timeline."""
+
+    on: str
+    kind: str
+    detail: str
+    mrr_delta: str
+    churn_reason: str
+
+
+@dataclass(frozen=True)
+class InvoiceItem:
+    """An invoice on the customer page."""
+
+    id: int
+    number: str
+    period: str
+    status: str
+    total: str
+    balance: str
+    due: str
+
+
+@dataclass(frozen=True)
+class DisputeItem:
+    """A dispute on the customer page."""
+
+    id: int
+    opened: str
+    reason: str
+    status: str
+    amount: str
+
+
+@dataclass(frozen=True)
+class UsagePoint:
+    """Daily usage of one meter (quantity as text; the chart parses numbers, no money)."""
+
+    day: str
+    meter: str
+    quantity: float
+
+
+@dataclass(frozen=True)
+class CustomerDetail:
+    """Everything the customer page shows."""
+
+    id: int
+    code: str
+    name: str
+    email: str
+    segment: str
+    region: str
+    country: str
+    currency: str
+    status: str
+    payment_terms: str
+    mrr: str
+    credit_balance: str
+    created: str
+    payment_terms_days: int
+    version: int
+    subscriptions: list[SubscriptionView]
+    timeline: list[TimelineItem]
+    invoices: list[InvoiceItem]
+    disputes: list[DisputeItem]
+    usage: list[UsagePoint]
+
+
+def _plan_labels(session: Session, version_ids: set[int]) -> dict[int, tuple[str, str]]:
+    if not version_ids:
+        return {}
+    rows = session.execute(
+        sa.select(PlanVersion.id, PlanVersion.number, Plan.name)
+        .join(Plan, Plan.id == PlanVersion.plan_id).where(PlanVersion.id.in_(version_ids))
+    ).all()
+    return {r.id: (r.name, f"v{r.number}") for r in rows}
+
+
+def customer_detail(session: Session, customer_id: int, *, usage_days: int = 90,
+                    today: date | None = None) -> CustomerDetail:
+    """The customer page's data.
+
+    Raises:
+        NotFound: for an unknown customer id.
+    """
+    c = session.get(Customer, customer_id)
+    if c is None:
+        raise NotFound(f"No customer with id {customer_id}.")
+    cur = c.currency
+    subs = session.execute(sa.select(Subscription).where(Subscription.customer_id == c.id)
+                           .order_by(Subscription.started_on.desc())).scalars().all()
+    events = session.execute(
+        sa.select(SubscriptionEvent).where(SubscriptionEvent.customer_id == c.id)
+        .order_by(SubscriptionEvent.occurred_on.desc(), SubscriptionEvent.id.desc()).limit(200)
+    ).scalars().all()
+    version_ids = {s.plan_version_id for s in subs}
+    for e in events:
+        version_ids |= {v for v in (e.from_version_id, e.to_version_id) if v}
+    labels = _plan_labels(session, version_ids)
+
+    def label(vid: int | None) -> str:
+        if not vid or vid not in labels:
+            return "—"
+        name, num = labels[vid]
+        return f"{name} {num}"
+
+    timeline = []
+    for e in events:
+        detail = label(e.to_version_id) if e.to_version_id else label(e.from_version_id)
+        if e.from_version_id and e.to_version_id and e.from_version_id != e.to_version_id:
+            detail = f"{label(e.from_version_id)} → {label(e.to_version_id)}"
+        if e.note:
+            detail = f"{detail} · {e.note}"
+        delta = e.mrr_delta_minor
+        timeline.append(TimelineItem(e.occurred_on.isoformat(), e.kind, detail,
+                                     ("+" if delta > 0 else "") + format_minor(delta, e.currency),
+                                     e.churn_reason or ""))
+    invoices = session.execute(sa.select(Invoice).where(Invoice.customer_id == c.id)
+                               .order_by(Invoice.period_start.desc(), Invoice.id.desc())
+                               .limit(100)).scalars().all()
+    disputes = session.execute(sa.select(Dispute).where(Dispute.customer_id == c.id)
+                               .order_by(Dispute.opened_at.desc()).limit(100)).scalars().all()
+    today = today or utcnow().date()
+    since = today - timedelta(days=usage_days)
+    usage = session.execute(
+        sa.select(UsageDaily.day, Meter.name, UsageDaily.quantity_micro)
+        .join(Meter, Meter.id == UsageDaily.meter_id)
+        .where(UsageDaily.customer_id == c.id, UsageDaily.day >= since)
+        .order_by(UsageDaily.day, Meter.name)
+    ).all()
+    return CustomerDetail(
+        id=c.id, code=c.code, name=c.name, email=c.email, segment=c.segment, region=c.region,
+        country=c.country, currency=cur, status=c.status,
+        payment_terms=f"Net {c.payment_terms_days}", mrr=format_minor(c.mrr_minor, cur),
+        credit_balance=format_minor(c.credit_balance_minor, cur),
+        created=c.created_at.strftime("%Y-%m-%d"), payment_terms_days=c.payment_terms_days,
+        version=c.version,
+        subscriptions=[SubscriptionView(
+            s.id, labels.get(s.plan_version_id, ("—", ""))[0], label(s.plan_version_id),
+            s.status, s.seats, s.billing_interval,
+            f"{s.current_period_start:%Y-%m-%d} – {s.current_period_end:%Y-%m-%d}",
+            format_minor(s.mrr_minor, s.currency), s.grandfathered) for s in subs],
+        timeline=timeline,
+        invoices=[InvoiceItem(i.id, i.number or "(draft)",
+                              f"{i.period_start:%Y-%m-%d} – {i.period_end:%Y-%m-%d}", i.status,
+                              format_minor(i.total_minor, i.currency),
+                              format_minor(i.total_minor - i.credited_minor - i.paid_minor,
+                                           i.currency),
+                              i.due_date.isoformat() if i.due_date else "—") for i in invoices],
+        disputes=[DisputeItem(d.id, d.opened_at.strftime("%Y-%m-%d"), d.reason.replace("_", " "),
+                              d.status.replace("_", " "), format_minor(d.amount_minor, d.currency))
+                  for d in disputes],
+        # Quantities for a chart axis only: never money, so a float is fine here.
+        usage=[UsagePoint(r.day.isoformat(), r.name, float(micro_to_quantity(r.quantity_micro)))
+               for r in usage],
+    )
+
+
+def customer_detail_view(customer_id: int) -> CustomerDetail:
+    """Page-facing :func:`customer_detail` in its own read session."""
+    with read_session() as s:
+        return customer_detail(s, customer_id)
+
+
+FILTER_CHOICES = {
+    "segment": ["smb", "mid_market", "enterprise"],
+    "region": ["na", "emea", "apac", "latam"],
+    "currency": ["USD", "EUR", "GBP"],
+    "status": ["active", "past_due", "churned", "free"],
+}
+
+
+ALLOWED_TERMS = (0, 7, 15, 30, 45, 60, 90)
+
+
+def change_payment_terms(session: Session, *, customer_id: int, days: int, reason: str,
+                         expected_version: int, actor: Actor) -> None:
+    """Change a customer's payment terms (finance; audited; refused if someone changed it first).
+
+    Raises:
+        InvalidInput: for terms outside the allowed list or a missing reason.
+        Conflict: when the customer changed since ``expected_version`` was read.
+    """
+    require(session, actor, Permission.MANAGE_COLLECTIONS)
+    if days not in ALLOWED_TERMS:
+        raise InvalidInput(f"Payment terms must be one of {', '.join(map(str, ALLOWED_TERMS))} "
+                           "days.")
+    if not reason.strip():
+        raise InvalidInput("Give a reason for the change.")
+    c = session.get(Customer, customer_id)
+    if c is None:
+        raise NotFound(f"No customer with id {customer_id}.")
+    before = c.payment_terms_days
+    conditional_update(session, c, expect_version=expected_version, payment_terms_days=days)
+    record(session, actor=actor, action="customer.payment_terms", object_type="customer",
+           object_id=customer_id, before={"payment_terms_days": before},
+           after={"payment_terms_days": days}, reason=reason.strip())
+
+
+def update_payment_terms(actor_id: int, *, customer_id: int, days: int, reason: str,
+                         expected_version: int) -> None:
+    """Page-facing :func:`change_payment_terms`; re-checks the actor's permission inside."""
+    with unit_of_work() as s:
+        change_payment_terms(s, customer_id=customer_id, days=days, reason=reason,
+                             expected_version=expected_version, actor=actor_for(s, actor_id))

@@ -1,0 +1,1 @@
+"""Queries (reads) of the disputes area for pages, exports and APIs."""

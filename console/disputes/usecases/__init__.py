@@ -1,0 +1,1 @@
+"""Use-cases (writes) of the disputes area: one transaction each, with the audit event."""

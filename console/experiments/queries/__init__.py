@@ -1,0 +1,1 @@
+"""Queries (reads) of the experiments area for pages, exports and APIs."""

@@ -1,0 +1,69 @@
+"""Identity: accounts, sign-in, server-side sessions, invitations and role assignments."""
+
+from console.identity.domain.claims import (
+    groups_from_claims,
+    roles_from_groups,
+)
+from console.identity.domain.tokens import (
+    SESSION_COOKIE,
+    cookie_value,
+)
+from console.identity.usecases.accounts import (
+    DEMO_USERS,
+    Identity,
+    SignInError,
+    UserRow,
+    create_local_user,
+    ensure_demo_users,
+    provision_oidc_user,
+    remove_demo_users,
+    roles_of,
+    start_session,
+)
+from console.identity.usecases.admin import (
+    accept_invitation,
+    invite,
+    set_active,
+    set_roles,
+    unlock,
+    users,
+)
+from console.identity.usecases.signin import (
+    DemoAccount,
+    demo_accounts,
+    demo_password,
+    end_session,
+    identity_for_token,
+    local_sign_in,
+    redeem_ticket,
+)
+
+__all__ = [
+    "DEMO_USERS",
+    "SESSION_COOKIE",
+    "DemoAccount",
+    "Identity",
+    "SignInError",
+    "UserRow",
+    "accept_invitation",
+    "cookie_value",
+    "create_local_user",
+    "demo_accounts",
+    "demo_password",
+    "end_session",
+    "ensure_demo_users",
+    "groups_from_claims",
+    "identity_for_token",
+    "invite",
+    "local_sign_in",
+    "provision_oidc_user",
+    "redeem_ticket",
+    "remove_demo_users",
+    "roles_from_groups",
+    "roles_of",
+    "set_active",
+    "set_roles",
+    "start_session",
+    "unlock",
+    "users",
+]

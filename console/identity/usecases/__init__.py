@@ -1,0 +1,1 @@
+"""Use-cases (writes) of the identity area: one transaction each, with the audit event."""

@@ -1,0 +1,1 @@
+"""Queries (reads) of the kpis area for pages, exports and APIs."""
