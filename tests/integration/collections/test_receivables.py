@@ -10,7 +10,17 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from console.collections.usecases import worklist as svc
+from console.collections.queries.customer_collections import customer_collections
+from console.collections.queries.worklist import WorklistFilter, bucket_totals, worklist
+from console.collections.queries.worklist_export import export_csv
+from console.collections.queries.write_offs import pending_write_offs
+from console.collections.usecases.notes import add_note, add_note_view
+from console.collections.usecases.write_offs import (
+    decide_write_off,
+    decide_write_off_view,
+    request_write_off,
+    request_write_off_view,
+)
 from console.kernel.errors import Conflict, InvalidInput, NotAllowed
 from models import (
     Approval,
@@ -69,7 +79,7 @@ def _world(engine) -> dict:
 def test_worklist_ages_open_receivables_per_customer(engine) -> None:
     _world(engine)
     with read_session(engine) as s:
-        rows, total = svc.worklist(s, svc.WorklistFilter(), as_of=AS_OF)
+        rows, total = worklist(s, WorklistFilter(), as_of=AS_OF)
         assert total == 3
         by_code = {r.customer_code: r for r in rows}
         a = by_code["ACME"]
@@ -80,28 +90,28 @@ def test_worklist_ages_open_receivables_per_customer(engine) -> None:
                                                              "€80.00")
         assert by_code["GAMMA"].current == "$7.00"
         assert [r.customer_code for r in rows] == ["ACME", "BETA", "GAMMA"]  # oldest first
-        only_90, n = svc.worklist(s, svc.WorklistFilter(bucket="90+"), as_of=AS_OF)
+        only_90, n = worklist(s, WorklistFilter(bucket="90+"), as_of=AS_OF)
         assert n == 1 and only_90[0].customer_code == "ACME"
-        eur, _ = svc.worklist(s, svc.WorklistFilter(currency="EUR"), as_of=AS_OF)
+        eur, _ = worklist(s, WorklistFilter(currency="EUR"), as_of=AS_OF)
         assert [r.customer_code for r in eur] == ["BETA"]
-        by_total, _ = svc.worklist(s, svc.WorklistFilter(sort="total"), as_of=AS_OF)
+        by_total, _ = worklist(s, WorklistFilter(sort="total"), as_of=AS_OF)
         assert [r.customer_code for r in by_total] == ["BETA", "ACME", "GAMMA"]
-        found, _ = svc.worklist(s, svc.WorklistFilter(text="gmbh"), as_of=AS_OF)
+        found, _ = worklist(s, WorklistFilter(text="gmbh"), as_of=AS_OF)
         assert [r.customer_code for r in found] == ["BETA"]
         totals = {(t.currency, t.bucket): t.amount_minor
-                  for t in svc.bucket_totals(s, as_of=AS_OF)}
+                  for t in bucket_totals(s, as_of=AS_OF)}
         assert totals == {("EUR", "current"): 0, ("EUR", "1-30"): 0, ("EUR", "31-60"): 4000,
                           ("EUR", "61-90"): 4000, ("EUR", "90+"): 0,
                           ("USD", "current"): 1700, ("USD", "1-30"): 1500,
                           ("USD", "31-60"): 0, ("USD", "61-90"): 0, ("USD", "90+"): 3000}
-        page, n = svc.worklist(s, svc.WorklistFilter(), as_of=AS_OF, page=1, page_size=2)
+        page, n = worklist(s, WorklistFilter(), as_of=AS_OF, page=1, page_size=2)
         assert n == 3 and [r.customer_code for r in page] == ["GAMMA"]
 
 
 def test_csv_export(engine) -> None:
     _world(engine)
     with read_session(engine) as s:
-        text = svc.export_csv(s, svc.WorklistFilter(), as_of=AS_OF)
+        text = export_csv(s, WorklistFilter(), as_of=AS_OF)
         rows = list(csv.DictReader(io.StringIO(text)))
         assert [(r["invoice"], r["bucket"], r["open"], r["days_past_due"]) for r in rows] == [
             ("INV-2026-000003", "90+", "30.00", "95"),
@@ -110,31 +120,31 @@ def test_csv_export(engine) -> None:
             ("INV-2026-000006", "61-90", "40.00", "70"),
             ("INV-2026-000005", "31-60", "40.00", "45"),
             ("INV-2026-000007", "current", "7.00", "0")]
-        only = svc.export_csv(s, svc.WorklistFilter(bucket="61-90"), as_of=AS_OF)
+        only = export_csv(s, WorklistFilter(bucket="61-90"), as_of=AS_OF)
         assert len(only.strip().splitlines()) == 2
 
 
 def test_notes_and_promises_to_pay(engine) -> None:
     w = _world(engine)
     with unit_of_work(engine) as s:
-        svc.add_note(s, customer_id=w["acme"], body="Left a voicemail.", actor=w["fin"])
-        svc.add_note(s, customer_id=w["acme"], body="Will pay the old one on Friday.",
-                     kind="promise_to_pay", invoice_id=w["inv"]["a_95"][0],
-                     promised_on=date(2026, 11, 27), promised_minor=3000, actor=w["fin"],
-                     today=AS_OF)
+        add_note(s, customer_id=w["acme"], body="Left a voicemail.", actor=w["fin"])
+        add_note(s, customer_id=w["acme"], body="Will pay the old one on Friday.",
+                 kind="promise_to_pay", invoice_id=w["inv"]["a_95"][0],
+                 promised_on=date(2026, 11, 27), promised_minor=3000, actor=w["fin"],
+                 today=AS_OF)
     for kwargs, message in (
             ({"promised_on": date(2026, 11, 1), "promised_minor": 100}, "past"),
             ({"promised_on": date(2026, 12, 1), "promised_minor": 3001}, "more than the open"),
             ({"promised_on": None, "promised_minor": 5}, "date")):
         with pytest.raises(InvalidInput, match=message), unit_of_work(engine) as s:
-            svc.add_note(s, customer_id=w["acme"], body="x", kind="promise_to_pay",
-                         invoice_id=w["inv"]["a_95"][0], actor=w["fin"], today=AS_OF, **kwargs)
+            add_note(s, customer_id=w["acme"], body="x", kind="promise_to_pay",
+                     invoice_id=w["inv"]["a_95"][0], actor=w["fin"], today=AS_OF, **kwargs)
     with pytest.raises(NotAllowed), unit_of_work(engine) as s:
-        svc.add_note(s, customer_id=w["acme"], body="x", actor=w["support"])
+        add_note(s, customer_id=w["acme"], body="x", actor=w["support"])
     with read_session(engine) as s:
-        rows, _ = svc.worklist(s, svc.WorklistFilter(text="ACME"), as_of=AS_OF)
+        rows, _ = worklist(s, WorklistFilter(text="ACME"), as_of=AS_OF)
         assert rows[0].promise == "$30.00 by 2026-11-27"
-        detail = svc.customer_collections(s, w["acme"], as_of=AS_OF)
+        detail = customer_collections(s, w["acme"], as_of=AS_OF)
         assert [n.kind for n in detail.notes] == ["promise to pay", "note"]
         assert [i.number for i in detail.invoices] == ["INV-2026-000003", "INV-2026-000002",
                                                       "INV-2026-000001"]
@@ -142,9 +152,9 @@ def test_notes_and_promises_to_pay(engine) -> None:
         assert s.execute(sa.select(sa.func.count()).select_from(CollectionNote)).scalar_one() == 2
         assert s.execute(sa.select(sa.func.count()).select_from(AuditEvent).where(
             AuditEvent.action.like("collections.%"))).scalar_one() == 2
-    out = svc.add_note_view(w["acme"], "promise", user_id=w["people"]["finance"],
-                            kind="promise_to_pay", promised_on="2026-13-01",
-                            promised_amount="1")
+    out = add_note_view(w["acme"], "promise", user_id=w["people"]["finance"],
+                        kind="promise_to_pay", promised_on="2026-13-01",
+                        promised_amount="1")
     assert not out.ok and "not a date" in out.message
 
 
@@ -156,30 +166,30 @@ def test_write_off_needs_a_second_finance_user(engine) -> None:
                              amount_minor=3000, currency="USD", status="scheduled",
                              scheduled_at=datetime(2026, 12, 1, tzinfo=UTC)))
     with pytest.raises(InvalidInput, match="reason"), unit_of_work(engine) as s:
-        svc.request_write_off(s, invoice_id=inv_id, reason=" ", actor=w["fin"])
+        request_write_off(s, invoice_id=inv_id, reason=" ", actor=w["fin"])
     with unit_of_work(engine) as s:
-        req = svc.request_write_off(s, invoice_id=inv_id, reason="Company insolvent",
-                                    actor=w["fin"])
+        req = request_write_off(s, invoice_id=inv_id, reason="Company insolvent",
+                                actor=w["fin"])
         req_id, version = req.id, req.version
         assert (req.kind, req.required_role, req.payload["amount_minor"]) == (
             "write_off", "finance", 3000)
     with pytest.raises(Conflict, match="already waits"), unit_of_work(engine) as s:
-        svc.request_write_off(s, invoice_id=inv_id, reason="again", actor=w["fin2"])
+        request_write_off(s, invoice_id=inv_id, reason="again", actor=w["fin2"])
     with pytest.raises(NotAllowed, match="another finance user"), unit_of_work(engine) as s:
-        svc.decide_write_off(s, request_id=req_id, version=version, actor=w["fin"],
-                             approve=True)
+        decide_write_off(s, request_id=req_id, version=version, actor=w["fin"],
+                         approve=True)
     with pytest.raises(NotAllowed), unit_of_work(engine) as s:
-        svc.decide_write_off(s, request_id=req_id, version=version, actor=w["support"],
-                             approve=True)
+        decide_write_off(s, request_id=req_id, version=version, actor=w["support"],
+                         approve=True)
     with read_session(engine) as s:
         assert s.get(Invoice, inv_id).status == "issued"
-        assert [r.id for r in svc.pending_write_offs(s)] == [req_id]
+        assert [r.id for r in pending_write_offs(s)] == [req_id]
     with unit_of_work(engine) as s:
-        svc.decide_write_off(s, request_id=req_id, version=version, actor=w["fin2"],
-                             approve=True, comment="Agreed")
+        decide_write_off(s, request_id=req_id, version=version, actor=w["fin2"],
+                         approve=True, comment="Agreed")
     with pytest.raises(Conflict, match="changed by someone else"), unit_of_work(engine) as s:
-        svc.decide_write_off(s, request_id=req_id, version=version, actor=w["fin2"],
-                             approve=True)
+        decide_write_off(s, request_id=req_id, version=version, actor=w["fin2"],
+                         approve=True)
     with read_session(engine) as s:
         assert s.get(Invoice, inv_id).status == "uncollectible"
         assert s.get(ApprovalRequest, req_id).status == "approved"
@@ -190,25 +200,25 @@ def test_write_off_needs_a_second_finance_user(engine) -> None:
             .order_by(AuditEvent.id)).scalars())
         assert actions == ["write_off.request", "write_off.approve",
                            "invoice.mark_uncollectible"]
-        rows, _ = svc.worklist(s, svc.WorklistFilter(text="ACME"), as_of=AS_OF)
+        rows, _ = worklist(s, WorklistFilter(text="ACME"), as_of=AS_OF)
         assert rows[0].d90_plus == "$0.00"
 
 
 def test_rejected_write_off_keeps_the_invoice(engine) -> None:
     w = _world(engine)
     inv_id = w["inv"]["b_70"][0]
-    out = svc.request_write_off_view(inv_id, "Small balance", user_id=w["people"]["finance"])
+    out = request_write_off_view(inv_id, "Small balance", user_id=w["people"]["finance"])
     assert out.ok
     with read_session(engine) as s:
         req = s.execute(sa.select(ApprovalRequest)).scalar_one()
-    out = svc.decide_write_off_view(req.id, req.version, user_id=w["people"]["finance2"],
-                                    approve=False)
+    out = decide_write_off_view(req.id, req.version, user_id=w["people"]["finance2"],
+                                approve=False)
     assert not out.ok and "why" in out.message
-    out = svc.decide_write_off_view(req.id, req.version, user_id=w["people"]["finance2"],
-                                    approve=False, comment="Call them first")
+    out = decide_write_off_view(req.id, req.version, user_id=w["people"]["finance2"],
+                                approve=False, comment="Call them first")
     assert out.ok
     with read_session(engine) as s:
         assert s.get(Invoice, inv_id).status == "issued"
         assert s.get(ApprovalRequest, req.id).status == "rejected"
     with pytest.raises(Conflict, match="Only issued"), unit_of_work(engine) as s:
-        svc.request_write_off(s, invoice_id=w["inv"]["a_paid"][0], reason="x", actor=w["fin"])
+        request_write_off(s, invoice_id=w["inv"]["a_paid"][0], reason="x", actor=w["fin"])

@@ -13,7 +13,13 @@ import sqlalchemy as sa
 from console.audit import verify
 from console.billing.usecases import invoices as inv_svc
 from console.collections.domain import SimulatedProvider
-from console.collections.usecases import payments as pay_svc
+from console.collections.usecases.charges import (
+    charge_invoice,
+    charge_invoice_view,
+    set_provider,
+)
+from console.collections.usecases.dunning_run import DunningReport, run_dunning
+from console.collections.usecases.payments import record_payment, update_payment_token
 from console.kernel.errors import Conflict, InvalidInput, NotAllowed
 from models import (
     AuditEvent,
@@ -96,8 +102,8 @@ def test_failed_payment_walks_to_involuntary_churn_and_back(engine) -> None:
     provider = SimulatedProvider()
     t1 = ISSUED + timedelta(hours=1)
 
-    def run(at: datetime) -> pay_svc.DunningReport:
-        return pay_svc.run_dunning(now=at, engine=engine, provider=provider)
+    def run(at: datetime) -> DunningReport:
+        return run_dunning(now=at, engine=engine, provider=provider)
 
     r = run(t1)  # the first charge
     assert (r.charged, r.failed) == (1, 1)
@@ -133,23 +139,23 @@ def test_failed_payment_walks_to_involuntary_churn_and_back(engine) -> None:
 
     # Replaying a used key returns the stored result and charges nothing.
     with unit_of_work(engine) as s:
-        again = pay_svc.charge_invoice(s, invoice_id=w["invoice_id"], actor=w["fin"],
-                                       idempotency_key=f"pay-{w['number']}-attempt-1",
-                                       now=t1 + 30 * DAY, provider=provider)
+        again = charge_invoice(s, invoice_id=w["invoice_id"], actor=w["fin"],
+                               idempotency_key=f"pay-{w['number']}-attempt-1",
+                               now=t1 + 30 * DAY, provider=provider)
     assert again.replayed and again.status == "failed" and provider.calls == 5
 
     # The customer updates the card; finance charges again: paid, and the subscription is back.
     with unit_of_work(engine) as s:
-        pay_svc.update_payment_token(s, customer_id=w["customer_id"], token="tok_success",
-                                     actor=w["fin"], reason="Customer called with a new card")
+        update_payment_token(s, customer_id=w["customer_id"], token="tok_success",
+                             actor=w["fin"], reason="Customer called with a new card")
     paid_at = t1 + 31 * DAY
     with unit_of_work(engine) as s:
-        ok = pay_svc.charge_invoice(s, invoice_id=w["invoice_id"], actor=w["fin"],
-                                    now=paid_at, idempotency_key="ui-42", provider=provider)
+        ok = charge_invoice(s, invoice_id=w["invoice_id"], actor=w["fin"],
+                            now=paid_at, idempotency_key="ui-42", provider=provider)
     assert (ok.status, ok.attempt_no, ok.replayed) == ("succeeded", 6, False)
     with unit_of_work(engine) as s:
-        replay = pay_svc.charge_invoice(s, invoice_id=w["invoice_id"], actor=w["fin"],
-                                        now=paid_at, idempotency_key="ui-42", provider=provider)
+        replay = charge_invoice(s, invoice_id=w["invoice_id"], actor=w["fin"],
+                                now=paid_at, idempotency_key="ui-42", provider=provider)
     assert replay.replayed and replay.status == "succeeded"
     assert (provider.calls, provider.charged_minor) == (6, 13200)
     assert _state(engine, w) == ("active", None, 10000, "active", 10000, "paid")
@@ -177,17 +183,17 @@ def test_recovery_during_retries_cancels_the_rest(engine) -> None:
     w = _world(engine, token="tok_network_error")
     provider = SimulatedProvider()
     t1 = ISSUED + timedelta(hours=1)
-    pay_svc.run_dunning(now=t1, engine=engine, provider=provider)
-    pay_svc.run_dunning(now=t1 + DAY, engine=engine, provider=provider)
+    run_dunning(now=t1, engine=engine, provider=provider)
+    run_dunning(now=t1 + DAY, engine=engine, provider=provider)
     with unit_of_work(engine) as s:
         s.get(Customer, w["customer_id"]).payment_token = "tok_success"
-    r = pay_svc.run_dunning(now=t1 + 3 * DAY, engine=engine, provider=provider)
+    r = run_dunning(now=t1 + 3 * DAY, engine=engine, provider=provider)
     assert (r.charged, r.succeeded) == (1, 1)
     assert [a[:2] for a in _attempts(engine, w["invoice_id"])] == [
         (1, "failed"), (2, "failed"), (3, "succeeded")]
     assert _state(engine, w) == ("active", None, 10000, "active", 10000, "paid")
     assert _outbox(engine) == ["dunning_reminder", "dunning_reminder", "payment_received"]
-    assert pay_svc.run_dunning(now=t1 + 30 * DAY, engine=engine, provider=provider).charged == 0
+    assert run_dunning(now=t1 + 30 * DAY, engine=engine, provider=provider).charged == 0
     with read_session(engine) as s:
         assert s.execute(sa.select(sa.func.count()).select_from(SubscriptionEvent)
                          ).scalar_one() == 0
@@ -198,20 +204,20 @@ def test_bank_transfer_after_past_due_recovers_without_reactivation(engine) -> N
     provider = SimulatedProvider()
     t1 = ISSUED + timedelta(hours=1)
     for d in (0, 1, 3, 5, 7):
-        pay_svc.run_dunning(now=t1 + d * DAY, engine=engine, provider=provider)
+        run_dunning(now=t1 + d * DAY, engine=engine, provider=provider)
     assert _state(engine, w)[0] == "past_due"
     with pytest.raises(InvalidInput, match=r"Only \$132\.00 is open"), unit_of_work(engine) as s:
-        pay_svc.record_payment(s, invoice_id=w["invoice_id"], amount_minor=13201,
-                               actor=w["fin"])
+        record_payment(s, invoice_id=w["invoice_id"], amount_minor=13201,
+                       actor=w["fin"])
     with unit_of_work(engine) as s:
-        pay_svc.record_payment(s, invoice_id=w["invoice_id"], amount_minor=5000,
-                               actor=w["fin"], reference="BT-1", now=t1 + 8 * DAY)
+        record_payment(s, invoice_id=w["invoice_id"], amount_minor=5000,
+                       actor=w["fin"], reference="BT-1", now=t1 + 8 * DAY)
     assert _state(engine, w)[0] == "past_due"  # still 82.00 open
     with unit_of_work(engine) as s:
-        pay_svc.record_payment(s, invoice_id=w["invoice_id"], amount_minor=8200,
-                               actor=w["fin"], reference="BT-2", now=t1 + 9 * DAY)
+        record_payment(s, invoice_id=w["invoice_id"], amount_minor=8200,
+                       actor=w["fin"], reference="BT-2", now=t1 + 9 * DAY)
     assert _state(engine, w) == ("active", None, 10000, "active", 10000, "paid")
-    assert pay_svc.run_dunning(now=t1 + 40 * DAY, engine=engine, provider=provider).canceled == 0
+    assert run_dunning(now=t1 + 40 * DAY, engine=engine, provider=provider).canceled == 0
     with read_session(engine) as s:
         assert s.execute(sa.select(sa.func.count()).select_from(SubscriptionEvent)
                          ).scalar_one() == 0
@@ -223,12 +229,12 @@ def test_people_without_collections_rights_cannot_charge(engine) -> None:
     w = _world(engine)
     support = bf.actor(w["people"]["support"], "support")
     with pytest.raises(NotAllowed), unit_of_work(engine) as s:
-        pay_svc.charge_invoice(s, invoice_id=w["invoice_id"], actor=support,
-                               provider=SimulatedProvider())
+        charge_invoice(s, invoice_id=w["invoice_id"], actor=support,
+                       provider=SimulatedProvider())
     with pytest.raises(InvalidInput, match="tok_"), unit_of_work(engine) as s:
-        pay_svc.update_payment_token(s, customer_id=w["customer_id"], token="4111 1111",
-                                     actor=w["fin"])
-    out = pay_svc.charge_invoice_view(w["invoice_id"], user_id=w["people"]["viewer"])
+        update_payment_token(s, customer_id=w["customer_id"], token="4111 1111",
+                             actor=w["fin"])
+    out = charge_invoice_view(w["invoice_id"], user_id=w["people"]["viewer"])
     assert not out.ok and "not allowed" in out.message
     with pytest.raises(Conflict, match="another invoice"), unit_of_work(engine) as s:
         s.add(PaymentAttempt(invoice_id=w["invoice_id"], attempt_no=9, idempotency_key="k-x",
@@ -240,8 +246,8 @@ def test_people_without_collections_rights_cannot_charge(engine) -> None:
                         total_minor=100, number="INV-X", due_date=date(2026, 3, 1))
         s.add(other)
         s.flush()
-        pay_svc.charge_invoice(s, invoice_id=other.id, actor=w["fin"], idempotency_key="k-x",
-                               provider=SimulatedProvider())
+        charge_invoice(s, invoice_id=other.id, actor=w["fin"], idempotency_key="k-x",
+                       provider=SimulatedProvider())
 
 
 def test_racing_runners_charge_each_attempt_once(engine) -> None:
@@ -252,7 +258,7 @@ def test_racing_runners_charge_each_attempt_once(engine) -> None:
 
     def runner() -> None:
         try:
-            pay_svc.run_dunning(now=t1, engine=engine, provider=provider)
+            run_dunning(now=t1, engine=engine, provider=provider)
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 
@@ -272,7 +278,7 @@ def test_cli_runs_a_dunning_pass_with_a_given_day(engine, capsys) -> None:
     from console.cli import main
 
     w = _world(engine)
-    previous = pay_svc.set_provider(SimulatedProvider())  # a fresh idempotency memory
+    previous = set_provider(SimulatedProvider())  # a fresh idempotency memory
     try:
         assert main(["dunning", "run", "--today", "2026-04-01"]) == 0
         out = capsys.readouterr().out
@@ -282,4 +288,4 @@ def test_cli_runs_a_dunning_pass_with_a_given_day(engine, capsys) -> None:
         assert main(["dunning", "run", "--now", "2026-04-03T00:00:00+00:00"]) == 0
         assert "1 attempts (0 paid, 1 failed)" in capsys.readouterr().out
     finally:
-        pay_svc.set_provider(previous)
+        set_provider(previous)

@@ -1,0 +1,1 @@
+"""Queries (reads) of the collections area for pages, exports and APIs."""
