@@ -53,7 +53,7 @@ def _fresh_db(url: str) -> sa.Engine:
 
 def bench_seed_and_customers(url: str, *, customers: int, months: int) -> sa.Engine:
     """Seed the demo company at scale, then time the customers page queries."""
-    from console.customers.queries.customers import CustomerFilter, search_customers
+    from console.customers.queries.customer_search import CustomerFilter, search_customers
     from console.demo import seed_demo
     from console.identity.usecases.accounts import ensure_demo_users
     from models.db import read_session, unit_of_work

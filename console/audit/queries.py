@@ -47,7 +47,11 @@ def _stream(session: Session, batch: int = 5000) -> Iterator[tuple[int, AuditEnt
 
 
 def verify(session: Session) -> tuple[int, ChainBreak | None]:
-    """Verify the whole stored chain; returns (entries checked, first break or None)."""
+    """Verify the whole stored chain, in id order, a batch at a time.
+
+    Returns:
+        The number of entries checked and the first break, or None when the chain holds.
+    """
     return verify_chain(_stream(session))
 
 
@@ -117,7 +121,17 @@ def _row(ev: AuditEvent) -> AuditRow:
 
 def search(session: Session, f: AuditFilter, *, page: int, page_size: int = 50
            ) -> tuple[list[AuditRow], int]:
-    """One page of audit events, newest first, and the total count matching the filter."""
+    """One page of audit events, newest first.
+
+    Args:
+        session: an open session.
+        f: the filters.
+        page: the page wanted, from 0.
+        page_size: events per page.
+
+    Returns:
+        The page's rows and the total number of events matching the filter.
+    """
     conds = _where(f)
     total = session.execute(sa.select(sa.func.count()).select_from(AuditEvent).where(*conds)
                             ).scalar_one()
@@ -129,7 +143,16 @@ def search(session: Session, f: AuditFilter, *, page: int, page_size: int = 50
 
 
 def export_csv(session: Session, f: AuditFilter, *, limit: int = 100_000) -> str:
-    """The filtered audit log as CSV text (oldest first), including hashes for auditors."""
+    """The filtered audit log as CSV text, oldest first, with the hashes for auditors.
+
+    Args:
+        session: an open session.
+        f: the filters.
+        limit: the most events written.
+
+    Returns:
+        The CSV text (header row first).
+    """
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow(["id", "occurred_at", "actor", "action", "object_type", "object_id", "reason",
@@ -144,7 +167,7 @@ def export_csv(session: Session, f: AuditFilter, *, limit: int = 100_000) -> str
     return out.getvalue()
 
 
-# --- page-facing entry points (own transaction each) -----------------------------------------
+# --- page-facing
 
 def audit_page(f: AuditFilter, page: int, page_size: int = 50) -> tuple[list[AuditRow], int]:
     """One page of the audit log for the UI."""

@@ -17,6 +17,14 @@ def fx_rates(session: Session | sa.Connection, reporting: str) -> dict[str, Deci
     cross rate through the first pivot currency both have a rate into. Unusable rates (not a
     positive number) count as missing, so amounts in that currency are refused, never
     converted at a wrong rate. Rates are kept to 12 decimal places.
+
+    Args:
+        session: an open session or connection.
+        reporting: the reporting currency (ISO 4217 code).
+
+    Returns:
+        Currency code -> reporting-currency units per one unit of it; currencies without a
+        usable rate are missing.
     """
     rows = session.execute(sa.select(FxRate.currency, FxRate.reporting_currency, FxRate.rate))
     table: dict[tuple[str, str], Decimal] = {}

@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
-from console.identity.usecases.accounts import DEMO_PASSWORD
+from console.identity.domain.demo_users import DEMO_PASSWORD
 from models.db import make_engine
 
 

@@ -3,8 +3,8 @@
 Each row carries ``unchanged``: true only when the customer's row of the month before has
 the same MRR, currency and plan version. Such a row is no MRR movement under any dashboard
 filter (the filters either keep both rows or drop both), so the KPI movements skip it
-(``kpis_sql``). ``False`` is always correct, only slower: a writer that does not know leaves
-it false, and :func:`mark_unchanged` sets the marks of a whole ledger.
+(:mod:`console.kpis.queries.sql`). ``False`` is always correct, only slower: a writer that
+does not know leaves it false, and :func:`mark_unchanged` sets the marks of a whole ledger.
 """
 
 from __future__ import annotations
@@ -39,11 +39,19 @@ def _same(a: MrrMonthly | None, b: MrrMonthly | None) -> bool:
 
 def write_month(session: Session, *, customer_id: int, month: date, mrr_minor: int,
                 currency: str, plan_version_id: int | None) -> None:
-    """Replace the customer's ledger row of ``month`` (no row when ``mrr_minor`` is 0) and
-    keep the ``unchanged`` marks of that month and the next true to the rows.
+    """Replace the customer's ledger row of ``month`` and keep the ``unchanged`` marks of
+    that month and the next true to the rows.
 
     The caller holds the customer's row lock (it updates the customer in the same
     transaction), so two writers of one customer's months cannot mark from stale rows.
+
+    Args:
+        session: the caller's unit of work.
+        customer_id: the customer.
+        month: any day of the month (the row is keyed by its first day).
+        mrr_minor: the month's MRR in minor units; 0 leaves no row.
+        currency: the MRR's currency.
+        plan_version_id: the plan version the MRR comes from, if any.
     """
     month = month.replace(day=1)
 
@@ -68,6 +76,9 @@ def write_month(session: Session, *, customer_id: int, month: date, mrr_minor: i
 
 def mark_unchanged(conn: sa.Connection) -> int:
     """Set every ledger row's ``unchanged`` mark from the rows (after a bulk load).
+
+    Args:
+        conn: a connection in the bulk load's transaction (SQLite or PostgreSQL).
 
     Returns:
         The number of rows marked unchanged.

@@ -13,7 +13,7 @@ from models import AuditEvent
 from models.db import read_session, unit_of_work
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _write(engine, n: int) -> None:

@@ -5,7 +5,8 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
-from console.customers.queries.customers import CustomerFilter, customer_detail, search_customers
+from console.customers.queries.customer_detail import customer_detail
+from console.customers.queries.customer_search import CustomerFilter, search_customers
 from console.kernel.errors import NotFound
 from models import (
     Customer,
@@ -98,7 +99,7 @@ def test_detail_brings_everything_together(engine) -> None:
 
 
 def test_payment_terms_change_is_checked_versioned_and_audited(engine, users) -> None:
-    from console.customers.queries.customers import update_payment_terms
+    from console.customers.usecases.payment_terms import update_payment_terms
     from console.kernel.errors import Conflict, InvalidInput, NotAllowed
     from models import AuditEvent
 

@@ -6,12 +6,16 @@ import pytest
 import sqlalchemy as sa
 
 from console.audit import verify
+from console.identity.domain.demo_users import DEMO_PASSWORD
 from console.identity.domain.passwords import MAX_FAILED_LOGINS
-from console.identity.usecases import accounts as identity
-from console.identity.usecases import admin, signin
-from console.identity.usecases.accounts import DEMO_PASSWORD, SignInError
+from console.identity.queries.sessions import identity_for_token
+from console.identity.usecases import accounts, signin
+from console.identity.usecases import user_admin as admin
+from console.identity.usecases.sessions import end_session
+from console.identity.usecases.signin import SignInError
 from console.kernel.actor import Actor
 from console.kernel.errors import Conflict, InvalidInput, NotAllowed
+from console.kernel.permissions import roles_of
 from console.kernel.roles import Role
 from models import AuditEvent, User, UserSession
 from models.db import read_session, unit_of_work
@@ -28,7 +32,7 @@ def _audit_actions(engine) -> list[str]:
 def test_local_sign_in_ticket_session_and_sign_out(engine, users) -> None:
     ticket = signin.local_sign_in("Finance@demo.test ", DEMO_PASSWORD)
     token = signin.redeem_ticket(ticket, "pytest")
-    ident = signin.identity_for_token(token)
+    ident = identity_for_token(token)
     assert ident is not None and ident.email == "finance@demo.test"
     assert ident.roles == {Role.FINANCE}
     with pytest.raises(SignInError, match=r"already used|no longer valid"):
@@ -36,8 +40,8 @@ def test_local_sign_in_ticket_session_and_sign_out(engine, users) -> None:
     with read_session(engine) as s:
         row = s.get(UserSession, ident.session_id)
         assert row.user_id == users["finance"] and row.revoked_at is None
-    signin.end_session(token)
-    assert signin.identity_for_token(token) is None
+    end_session(token)
+    assert identity_for_token(token) is None
     assert "session.sign_in" in _audit_actions(engine)
     assert "session.sign_out" in _audit_actions(engine)
 
@@ -60,10 +64,10 @@ def test_expired_and_revoked_sessions_resolve_to_nobody(engine, users) -> None:
     with unit_of_work(engine) as s:
         row = s.execute(sa.select(UserSession)).scalars().first()
         row.expires_at = utcnow() - timedelta(seconds=1)
-    assert signin.identity_for_token(token) is None
+    assert identity_for_token(token) is None
     token2 = signin.redeem_ticket(signin.local_sign_in("viewer@demo.test", DEMO_PASSWORD))
     admin.set_active(users["admin"], user_id=users["viewer"], active=False)
-    assert signin.identity_for_token(token2) is None
+    assert identity_for_token(token2) is None
     with pytest.raises(SignInError, match="disabled"):
         signin.local_sign_in("viewer@demo.test", DEMO_PASSWORD)
 
@@ -72,7 +76,7 @@ def test_role_change_takes_effect_on_the_next_request(engine, users) -> None:
     token = signin.redeem_ticket(signin.local_sign_in("support@demo.test", DEMO_PASSWORD))
     admin.set_roles(users["admin"], user_id=users["support"], roles=["support", "finance"],
                     reason="covering month end")
-    assert signin.identity_for_token(token).roles == {Role.SUPPORT, Role.FINANCE}
+    assert identity_for_token(token).roles == {Role.SUPPORT, Role.FINANCE}
     with read_session(engine) as s:
         ev = s.execute(sa.select(AuditEvent).where(AuditEvent.action == "user.roles")).scalar_one()
         assert ev.before == {"roles": ["support"]}
@@ -98,7 +102,7 @@ def test_invitation_round_trip(engine, users) -> None:
     with pytest.raises(InvalidInput, match="12 characters"):
         admin.accept_invitation(token, "short")
     ticket = admin.accept_invitation(token, "Long-Enough-Pass")
-    ident = signin.identity_for_token(signin.redeem_ticket(ticket))
+    ident = identity_for_token(signin.redeem_ticket(ticket))
     assert ident.email == "new.analyst@corp.test"
     assert ident.roles == {Role.VIEWER, Role.FINANCE}
     with pytest.raises(InvalidInput, match="not valid"):
@@ -107,24 +111,24 @@ def test_invitation_round_trip(engine, users) -> None:
 
 def test_oidc_provisioning_syncs_roles(engine) -> None:
     with unit_of_work(engine) as s:
-        u = identity.provision_oidc_user(s, issuer="http://idp", subject="abc",
-                                         email="Ops@Corp.test", name="Ops",
-                                         roles=frozenset({Role.FINANCE}))
+        u = signin.provision_oidc_user(s, issuer="http://idp", subject="abc",
+                                       email="Ops@Corp.test", name="Ops",
+                                       roles=frozenset({Role.FINANCE}))
         uid = u.id
     with unit_of_work(engine) as s:
-        identity.provision_oidc_user(s, issuer="http://idp", subject="abc", email="ops@corp.test",
-                                     name="Ops", roles=frozenset({Role.VIEWER}))
+        signin.provision_oidc_user(s, issuer="http://idp", subject="abc", email="ops@corp.test",
+                                   name="Ops", roles=frozenset({Role.VIEWER}))
     with read_session(engine) as s:
-        assert identity.roles_of(s, uid) == {Role.VIEWER}
+        assert roles_of(s, uid) == {Role.VIEWER}
         assert s.get(User, uid).email == "ops@corp.test"
     with unit_of_work(engine) as s, pytest.raises(SignInError, match="no role"):
-        identity.provision_oidc_user(s, issuer="http://idp", subject="zzz", email="z@corp.test",
-                                     name="Z", roles=frozenset())
+        signin.provision_oidc_user(s, issuer="http://idp", subject="zzz", email="z@corp.test",
+                                   name="Z", roles=frozenset())
 
 
 def test_demo_users_are_disabled_outside_dev(engine, users) -> None:
     with unit_of_work(engine) as s:
-        assert identity.remove_demo_users(s) == len(users)
+        assert accounts.remove_demo_users(s) == len(users)
     with pytest.raises(SignInError):
         signin.local_sign_in("admin@demo.test", DEMO_PASSWORD)
     with read_session(engine) as s:
@@ -133,5 +137,5 @@ def test_demo_users_are_disabled_outside_dev(engine, users) -> None:
 
 def test_password_policy_for_new_accounts(engine) -> None:
     with unit_of_work(engine) as s, pytest.raises(InvalidInput):
-        identity.create_local_user(s, email="a@corp.test", name="A", password="weak",
+        accounts.create_local_user(s, email="a@corp.test", name="A", password="weak",
                                    roles=[Role.VIEWER], actor=Actor.system())

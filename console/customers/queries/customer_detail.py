@@ -1,4 +1,5 @@
-"""Customer search (server-side pagination at 100k rows) and the customer detail view."""
+"""The customer page: the customer, their subscriptions, timeline, invoices, disputes and
+recent usage, as view dataclasses with preformatted strings."""
 
 from __future__ import annotations
 
@@ -8,12 +9,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from console.audit import record
-from console.kernel.actor import Actor, actor_for
-from console.kernel.conditional import conditional_update
-from console.kernel.errors import InvalidInput, NotFound
-from console.kernel.permissions import require
-from console.kernel.roles import Permission
+from console.kernel.errors import NotFound
 from console.money import format_minor
 from models import (
     Customer,
@@ -26,97 +22,8 @@ from models import (
     SubscriptionEvent,
     UsageDaily,
 )
-from models.db import read_session, unit_of_work
+from models.db import read_session
 from models.types import micro_to_quantity, utcnow
-
-PAGE_SIZE = 50
-SORTS = {
-    "name": Customer.name,
-    "code": Customer.code,
-    "mrr": Customer.mrr_minor,
-    "created": Customer.created_at,
-}
-
-
-@dataclass(frozen=True)
-class CustomerFilter:
-    """Filters of the customers page (empty string: any)."""
-
-    text: str = ""
-    segment: str = ""
-    region: str = ""
-    currency: str = ""
-    status: str = ""
-    sort: str = "name"
-    descending: bool = False
-
-
-@dataclass(frozen=True)
-class CustomerRow:
-    """One customer in the list (preformatted)."""
-
-    id: int
-    code: str
-    name: str
-    segment: str
-    region: str
-    currency: str
-    status: str
-    mrr: str
-    created: str
-
-
-@dataclass(frozen=True)
-class CustomerPage:
-    """One page of customers and the total that match."""
-
-    rows: list[CustomerRow]
-    total: int
-    page: int
-    pages: int
-
-
-def _conditions(f: CustomerFilter) -> list:
-    conds = []
-    text = f.text.strip()
-    if text:
-        like = f"%{text.lower()}%"
-        conds.append(sa.or_(sa.func.lower(Customer.name).like(like),
-                            sa.func.lower(Customer.code).like(like),
-                            sa.func.lower(Customer.email).like(like)))
-    for column, value in ((Customer.segment, f.segment), (Customer.region, f.region),
-                          (Customer.currency, f.currency), (Customer.status, f.status)):
-        if value:
-            conds.append(column == value)
-    return conds
-
-
-def search_customers(session: Session, f: CustomerFilter, *, page: int,
-                     page_size: int = PAGE_SIZE) -> CustomerPage:
-    """One page of customers matching ``f`` (LIMIT/OFFSET over indexed columns)."""
-    conds = _conditions(f)
-    total = int(session.execute(sa.select(sa.func.count()).select_from(Customer).where(*conds)
-                                ).scalar_one())
-    pages = max(1, -(-total // page_size))
-    page = min(max(page, 0), pages - 1)
-    order = SORTS.get(f.sort, Customer.name)
-    order_by = [order.desc() if f.descending else order.asc(), Customer.id.asc()]
-    rows = session.execute(
-        sa.select(Customer.id, Customer.code, Customer.name, Customer.segment, Customer.region,
-                  Customer.currency, Customer.status, Customer.mrr_minor, Customer.created_at)
-        .where(*conds).order_by(*order_by).offset(page * page_size).limit(page_size)
-    ).all()
-    return CustomerPage(
-        rows=[CustomerRow(r.id, r.code, r.name, r.segment, r.region, r.currency, r.status,
-                          format_minor(r.mrr_minor, r.currency), r.created_at.strftime("%Y-%m-%d"))
-              for r in rows],
-        total=total, page=page, pages=pages)
-
-
-def customer_page(f: CustomerFilter, page: int) -> CustomerPage:
-    """Page-facing :func:`search_customers` in its own read session."""
-    with read_session() as s:
-        return search_customers(s, f, page=page)
 
 
 @dataclass(frozen=True)
@@ -171,7 +78,7 @@ class DisputeItem:
 
 @dataclass(frozen=True)
 class UsagePoint:
-    """Daily usage of one meter (quantity as text; the chart parses numbers, no money)."""
+    """Daily usage of one meter (the quantity is a float for the chart axis: never money)."""
 
     day: str
     meter: str
@@ -204,6 +111,18 @@ class CustomerDetail:
     usage: list[UsagePoint]
 
 
+def get_customer(session: Session, customer_id: int) -> Customer:
+    """The customer with ``customer_id``.
+
+    Raises:
+        NotFound: for an unknown customer id.
+    """
+    c = session.get(Customer, customer_id)
+    if c is None:
+        raise NotFound(f"No customer with id {customer_id}.")
+    return c
+
+
 def _plan_labels(session: Session, version_ids: set[int]) -> dict[int, tuple[str, str]]:
     if not version_ids:
         return {}
@@ -218,12 +137,20 @@ def customer_detail(session: Session, customer_id: int, *, usage_days: int = 90,
                     today: date | None = None) -> CustomerDetail:
     """The customer page's data.
 
+    Args:
+        session: an open session.
+        customer_id: the customer.
+        usage_days: how many days of usage to chart, back from ``today``.
+        today: the day the usage ends (defaults to today, UTC).
+
+    Returns:
+        The customer with their subscriptions, the latest 200 timeline events and the latest
+        100 invoices and disputes.
+
     Raises:
         NotFound: for an unknown customer id.
     """
-    c = session.get(Customer, customer_id)
-    if c is None:
-        raise NotFound(f"No customer with id {customer_id}.")
+    c = get_customer(session, customer_id)
     cur = c.currency
     subs = session.execute(sa.select(Subscription).where(Subscription.customer_id == c.id)
                            .order_by(Subscription.started_on.desc())).scalars().all()
@@ -294,50 +221,9 @@ def customer_detail(session: Session, customer_id: int, *, usage_days: int = 90,
     )
 
 
+# --- page-facing
+
 def customer_detail_view(customer_id: int) -> CustomerDetail:
     """Page-facing :func:`customer_detail` in its own read session."""
     with read_session() as s:
         return customer_detail(s, customer_id)
-
-
-FILTER_CHOICES = {
-    "segment": ["smb", "mid_market", "enterprise"],
-    "region": ["na", "emea", "apac", "latam"],
-    "currency": ["USD", "EUR", "GBP"],
-    "status": ["active", "past_due", "churned", "free"],
-}
-
-
-ALLOWED_TERMS = (0, 7, 15, 30, 45, 60, 90)
-
-
-def change_payment_terms(session: Session, *, customer_id: int, days: int, reason: str,
-                         expected_version: int, actor: Actor) -> None:
-    """Change a customer's payment terms (finance; audited; refused if someone changed it first).
-
-    Raises:
-        InvalidInput: for terms outside the allowed list or a missing reason.
-        Conflict: when the customer changed since ``expected_version`` was read.
-    """
-    require(session, actor, Permission.MANAGE_COLLECTIONS)
-    if days not in ALLOWED_TERMS:
-        raise InvalidInput(f"Payment terms must be one of {', '.join(map(str, ALLOWED_TERMS))} "
-                           "days.")
-    if not reason.strip():
-        raise InvalidInput("Give a reason for the change.")
-    c = session.get(Customer, customer_id)
-    if c is None:
-        raise NotFound(f"No customer with id {customer_id}.")
-    before = c.payment_terms_days
-    conditional_update(session, c, expect_version=expected_version, payment_terms_days=days)
-    record(session, actor=actor, action="customer.payment_terms", object_type="customer",
-           object_id=customer_id, before={"payment_terms_days": before},
-           after={"payment_terms_days": days}, reason=reason.strip())
-
-
-def update_payment_terms(actor_id: int, *, customer_id: int, days: int, reason: str,
-                         expected_version: int) -> None:
-    """Page-facing :func:`change_payment_terms`; re-checks the actor's permission inside."""
-    with unit_of_work() as s:
-        change_payment_terms(s, customer_id=customer_id, days=days, reason=reason,
-                             expected_version=expected_version, actor=actor_for(s, actor_id))
