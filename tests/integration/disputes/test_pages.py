@@ -18,7 +18,7 @@ from models.db import read_session, unit_of_work
 from pages.collections.state import CollectionsState, CustomerCollectionsState
 from pages.disputes.case_state import CaseState
 from pages.disputes.state import DisputesState, NewDisputeState
-from tests.integration.test_disputes import _world
+from tests.integration.disputes.test_cases import _world
 from tests.integration.test_role_matrix import _state_for
 
 pytestmark = pytest.mark.integration
