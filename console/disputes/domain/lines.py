@@ -1,9 +1,13 @@
-"""The lines a dispute names and the amount disputed on each."""
+"""What a dispute may name: an invoice in a disputable status, its lines and the amount
+disputed on each."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+#: Invoice statuses a dispute may name: invoices the customer was sent (not drafts or void).
+DISPUTABLE_INVOICE_STATUSES: tuple[str, ...] = ("issued", "paid", "uncollectible")
 
 
 class DisputeLineError(ValueError):

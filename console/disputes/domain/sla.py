@@ -25,6 +25,12 @@ REASON_LABELS: dict[str, str] = {
     "other": "Other",
 }
 
+
+def reason_choices() -> list[tuple[str, str]]:
+    """(value, label) of every dispute reason, in the order the form offers them."""
+    return [(r, REASON_LABELS[r]) for r in REASONS]
+
+
 #: Hours to the first response per reason when the policy says nothing.
 DEFAULT_SLA_HOURS: dict[str, int] = {
     "usage_disagreement": 72,

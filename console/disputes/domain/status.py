@@ -17,8 +17,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 
 class DisputeStatus(StrEnum):
@@ -93,6 +95,15 @@ ACTION_LABELS: dict[str, str] = {
 
 #: Default reopen window (policy ``dispute_reopen_days`` overrides it).
 REOPEN_DAYS = 30
+
+
+def reopen_days_from(setting: Mapping[str, Any] | None) -> int:
+    """The reopen window from the ``dispute_reopen_days`` policy: its ``days`` when that is a
+    whole number of at least 0, else :data:`REOPEN_DAYS`."""
+    value = (setting or {}).get("days", REOPEN_DAYS)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return REOPEN_DAYS
+    return value
 
 
 class DisputeTransitionError(ValueError):

@@ -10,19 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from sqlmodel import Session
 
 from console.billing import approve_credit_note, reject_credit_note
-from console.disputes.usecases.cases import approve_credit, reject_credit
+from console.disputes.queries.loaders import dispute_of_credit_note
+from console.disputes.usecases.credits import approve_credit, reject_credit
 from console.kernel.actor import Actor
 from console.kernel.outcome import Outcome, act
 from models import CreditNote, Dispute
-
-
-def _dispute_of(session: Session, credit_note_id: int) -> int | None:
-    return session.execute(sa.select(CreditNote.dispute_id).where(
-        CreditNote.id == credit_note_id)).scalar_one_or_none()
 
 
 @dataclass(frozen=True)
@@ -40,11 +35,22 @@ def decide_credit_note(session: Session, *, credit_note_id: int, version: int, a
                        approve: bool, text: str = "") -> CreditDecision:
     """Approve (with an optional comment) or reject (with a reason) a pending credit note.
 
+    Args:
+        session: an open unit of work.
+        credit_note_id: the pending credit note.
+        version: the credit note's version the page showed.
+        actor: the finance user deciding.
+        approve: True to approve, False to reject.
+        text: the approval comment, or the rejection reason.
+
+    Returns:
+        The decided note and the message for the page.
+
     Raises:
         NotAllowed: the requester, or a user who may not approve credits (maker-checker).
         Conflict: the note or the dispute changed since the page was loaded.
     """
-    dispute_id = _dispute_of(session, credit_note_id)
+    dispute_id = dispute_of_credit_note(session, credit_note_id)
     dispute: Dispute | None = None
     if dispute_id is None and approve:
         approve_credit_note(session, credit_note_id=credit_note_id, version=version,
@@ -68,6 +74,9 @@ def decide_credit_note(session: Session, *, credit_note_id: int, version: int, a
         message = (f"Credit note {note.number} issued; dispute #{dispute.id} is "
                    f"{dispute.status.replace('_', ' ')}.")
     return CreditDecision(note.id, note.version, note.status, note.number or "", message)
+
+
+# --- page-facing
 
 
 def approve_credit_note_view(credit_note_id: int, version: int, *, user_id: int,

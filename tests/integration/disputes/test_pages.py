@@ -18,7 +18,7 @@ from models.db import read_session, unit_of_work
 from pages.collections.state import CollectionsState, CustomerCollectionsState
 from pages.disputes.case_state import CaseState
 from pages.disputes.state import DisputesState, NewDisputeState
-from tests.integration.test_disputes import _world
+from tests.integration.disputes.test_cases import _world
 from tests.integration.test_role_matrix import _state_for
 
 pytestmark = pytest.mark.integration
@@ -129,11 +129,11 @@ def test_open_work_and_approve_through_the_pages(engine, world):
 
 def test_queue_bulk_assign_and_collections_pages(engine, world):
     with unit_of_work(engine) as s:
-        from console.disputes.usecases import cases as svc
+        from console.disputes.usecases.case_work import open_dispute
 
-        ids = [svc.open_dispute(s, customer_id=world["customer_id"], reason="other",
-                                description=f"case {i}", amount_minor=100,
-                                actor=world["support"]).id for i in range(3)]
+        ids = [open_dispute(s, customer_id=world["customer_id"], reason="other",
+                            description=f"case {i}", amount_minor=100,
+                            actor=world["support"]).id for i in range(3)]
     support = _token("support@demo.test")
     queue = _loaded(DisputesState, support, "/disputes?view=unassigned")
     assert queue.view == "unassigned" and queue.count_unassigned == 3

@@ -11,10 +11,30 @@ import sqlalchemy as sa
 from console.audit import verify
 from console.billing.usecases import credit_notes as cn_svc
 from console.billing.usecases import invoices as inv_svc
-from console.disputes.domain import DisputeAction
-from console.disputes.queries import views
-from console.disputes.usecases import cases as svc
+from console.disputes.domain import DisputeAction, parse_amounts
+from console.disputes.queries.case_detail import case_detail
+from console.disputes.queries.evidence import evidence_file
+from console.disputes.queries.new_dispute_form import new_dispute_form_view
+from console.disputes.queries.owners import owner_choices_view
+from console.disputes.queries.queue import QueueFilter, queue, queue_counts
+from console.disputes.queries.usage_events import line_usage_events_view
 from console.disputes.usecases import credit_decisions
+from console.disputes.usecases.case_work import (
+    add_evidence,
+    add_note,
+    assign,
+    bulk_assign_view,
+    change_status,
+    open_dispute,
+    open_dispute_view,
+)
+from console.disputes.usecases.credits import (
+    approve_credit,
+    close_as_credited,
+    propose_credit,
+    reject_credit,
+)
+from console.disputes.usecases.resolutions import reject, reopen, withdraw
 from console.kernel.errors import Conflict, InvalidInput, NotAllowed
 from models import (
     ApprovalRequest,
@@ -74,10 +94,10 @@ def _world(engine, *, threshold: int = 5000) -> dict:
 
 def _open(engine, w, *, lines=None, reason="usage_disagreement", owner=None, now=T0) -> int:
     with unit_of_work(engine) as s:
-        d = svc.open_dispute(s, customer_id=w["customer_id"], invoice_id=w["invoice_id"],
-                             reason=reason, description="Customer says the calls are double.",
-                             lines=lines or {w["lines"]["usage"]: 1000}, owner_id=owner,
-                             actor=w["support"], now=now)
+        d = open_dispute(s, customer_id=w["customer_id"], invoice_id=w["invoice_id"],
+                         reason=reason, description="Customer says the calls are double.",
+                         lines=lines or {w["lines"]["usage"]: 1000}, owner_id=owner,
+                         actor=w["support"], now=now)
         return d.id
 
 
@@ -116,14 +136,14 @@ def test_open_a_dispute_on_invoice_lines_with_its_sla(engine) -> None:
     assert _actions(engine, did) == ["dispute.open"]
     # No second case on the same invoice while this one is worked.
     with pytest.raises(Conflict, match="already has dispute"), unit_of_work(engine) as s:
-        svc.open_dispute(s, customer_id=w["customer_id"], invoice_id=w["invoice_id"],
-                         reason="other", description="again",
-                         lines={w["lines"]["recurring"]: 100}, actor=w["support"])
+        open_dispute(s, customer_id=w["customer_id"], invoice_id=w["invoice_id"],
+                     reason="other", description="again",
+                     lines={w["lines"]["recurring"]: 100}, actor=w["support"])
     # Without an invoice, the default SLA of the reason applies.
     with unit_of_work(engine) as s:
-        d2 = svc.open_dispute(s, customer_id=w["customer_id"], reason="duplicate_charge",
-                              description="Charged twice on the card", amount_minor=4200,
-                              actor=w["support"], now=T0)
+        d2 = open_dispute(s, customer_id=w["customer_id"], reason="duplicate_charge",
+                          description="Charged twice on the card", amount_minor=4200,
+                          actor=w["support"], now=T0)
         assert d2.response_due_at == T0 + timedelta(hours=24)
         assert d2.invoice_id is None
 
@@ -143,10 +163,10 @@ def test_refused_openings_change_nothing(engine, kwargs, error, message) -> None
     lines = {w["lines"].get(k, k) if isinstance(k, str) else k: v for k, v in lines.items()}
     owner = w["people"][kwargs["owner"]] if "owner" in kwargs else None
     with pytest.raises(error, match=message), unit_of_work(engine) as s:
-        svc.open_dispute(s, customer_id=w["customer_id"], invoice_id=w["invoice_id"],
-                         reason=kwargs.get("reason", "other"),
-                         description=kwargs.get("description", "text"), lines=lines,
-                         owner_id=owner, actor=w[kwargs.get("actor", "support")])
+        open_dispute(s, customer_id=w["customer_id"], invoice_id=w["invoice_id"],
+                     reason=kwargs.get("reason", "other"),
+                     description=kwargs.get("description", "text"), lines=lines,
+                     owner_id=owner, actor=w[kwargs.get("actor", "support")])
     with read_session(engine) as s:
         assert s.execute(sa.select(sa.func.count()).select_from(Dispute)).scalar_one() == 0
 
@@ -157,9 +177,9 @@ def test_draft_invoices_cannot_be_disputed(engine) -> None:
         inv = s.get(Invoice, w["invoice_id"])
         inv.status = "draft"
     with pytest.raises(Conflict, match="Only issued"), unit_of_work(engine) as s:
-        svc.open_dispute(s, customer_id=w["customer_id"], invoice_id=w["invoice_id"],
-                         reason="other", description="x", lines={w["lines"]["usage"]: 1},
-                         actor=w["support"])
+        open_dispute(s, customer_id=w["customer_id"], invoice_id=w["invoice_id"],
+                     reason="other", description="x", lines={w["lines"]["usage"]: 1},
+                     actor=w["support"])
 
 
 def test_work_the_case_status_notes_evidence_and_stale_pages(engine) -> None:
@@ -167,38 +187,38 @@ def test_work_the_case_status_notes_evidence_and_stale_pages(engine) -> None:
     did = _open(engine, w)
     v = _dispute(engine, did).version
     with unit_of_work(engine) as s:
-        svc.assign(s, dispute_id=did, owner_id=w["people"]["support"], actor=w["support"],
-                   version=v)
+        assign(s, dispute_id=did, owner_id=w["people"]["support"], actor=w["support"],
+               version=v)
     with pytest.raises(Conflict, match="changed by someone else"), unit_of_work(engine) as s:
-        svc.change_status(s, dispute_id=did, version=v, action=DisputeAction.START,
-                          actor=w["support"])
+        change_status(s, dispute_id=did, version=v, action=DisputeAction.START,
+                      actor=w["support"])
     v = _dispute(engine, did).version
     with unit_of_work(engine) as s:
-        svc.change_status(s, dispute_id=did, version=v, action=DisputeAction.START,
-                          actor=w["support"], note="Looking at the meter.")
-        svc.add_note(s, dispute_id=did, body="Two bursts on the 3rd and the 17th.",
-                     actor=w["support"])
-        svc.add_note(s, dispute_id=did, body="Called the customer.", kind="customer_contact",
-                     actor=w["support"])
-        ev = svc.add_evidence(s, dispute_id=did, filename="usage-export.pdf", content=PDF,
-                              actor=w["support"])
+        change_status(s, dispute_id=did, version=v, action=DisputeAction.START,
+                      actor=w["support"], note="Looking at the meter.")
+        add_note(s, dispute_id=did, body="Two bursts on the 3rd and the 17th.",
+                 actor=w["support"])
+        add_note(s, dispute_id=did, body="Called the customer.", kind="customer_contact",
+                 actor=w["support"])
+        ev = add_evidence(s, dispute_id=did, filename="usage-export.pdf", content=PDF,
+                          actor=w["support"])
         assert (ev.content_type, ev.size_bytes) == ("application/pdf", len(PDF))
     with pytest.raises(InvalidInput, match="not accepted"), unit_of_work(engine) as s:
-        svc.add_evidence(s, dispute_id=did, filename="tool.exe", content=b"MZ",
-                         actor=w["support"])
+        add_evidence(s, dispute_id=did, filename="tool.exe", content=b"MZ",
+                     actor=w["support"])
     with pytest.raises(InvalidInput, match=r"10\.0 MB"), unit_of_work(engine) as s:
-        svc.add_evidence(s, dispute_id=did, filename="huge.txt",
-                         content=b"a" * (10 * 1024 * 1024 + 1), actor=w["support"])
+        add_evidence(s, dispute_id=did, filename="huge.txt",
+                     content=b"a" * (10 * 1024 * 1024 + 1), actor=w["support"])
     with pytest.raises(Conflict, match="Only disputes waiting for the customer"), \
             unit_of_work(engine) as s:
-        svc.change_status(s, dispute_id=did, version=_dispute(engine, did).version,
-                          action=DisputeAction.RESUME, actor=w["support"])
+        change_status(s, dispute_id=did, version=_dispute(engine, did).version,
+                      action=DisputeAction.RESUME, actor=w["support"])
     with pytest.raises(InvalidInput, match="own actions"), unit_of_work(engine) as s:
-        svc.change_status(s, dispute_id=did, version=_dispute(engine, did).version,
-                          action=DisputeAction.REJECT, actor=w["support"])
+        change_status(s, dispute_id=did, version=_dispute(engine, did).version,
+                      action=DisputeAction.REJECT, actor=w["support"])
     with unit_of_work(engine) as s:
-        svc.change_status(s, dispute_id=did, version=_dispute(engine, did).version,
-                          action=DisputeAction.AWAIT_CUSTOMER, actor=w["support"])
+        change_status(s, dispute_id=did, version=_dispute(engine, did).version,
+                      action=DisputeAction.AWAIT_CUSTOMER, actor=w["support"])
     assert _dispute(engine, did).status == "awaiting_customer"
     with read_session(engine) as s:
         assert s.execute(sa.select(sa.func.count()).select_from(DisputeEvidence)
@@ -215,16 +235,16 @@ def test_work_the_case_status_notes_evidence_and_stale_pages(engine) -> None:
 def _evidence(engine, did):
     with read_session(engine) as s:
         eid = s.execute(sa.select(DisputeEvidence.id)).scalar_one()
-    return svc.evidence_file(did, eid)
+    return evidence_file(did, eid)
 
 
 def test_small_credit_is_issued_at_once_and_resolves(engine) -> None:
     w = _world(engine)
     did = _open(engine, w)
     with unit_of_work(engine) as s:
-        note = svc.propose_credit(s, dispute_id=did, version=_dispute(engine, did).version,
-                                  actor=w["support"], reason="Meter double counted",
-                                  lines={w["lines"]["usage"]: 1000}, now=T0)
+        note = propose_credit(s, dispute_id=did, version=_dispute(engine, did).version,
+                              actor=w["support"], reason="Meter double counted",
+                              lines={w["lines"]["usage"]: 1000}, now=T0)
         assert (note.status, note.dispute_id, note.total_minor) == ("issued", did, 1100)
     d = _dispute(engine, did)
     assert (d.status, d.credited_minor) == ("resolved_credited", 1100)
@@ -239,11 +259,11 @@ def test_large_credit_waits_for_another_finance_user(engine) -> None:
     w = _world(engine)
     did = _open(engine, w, owner=w["people"]["both"])
     with unit_of_work(engine) as s:
-        svc.change_status(s, dispute_id=did, version=_dispute(engine, did).version,
-                          action=DisputeAction.START, actor=w["both"])
+        change_status(s, dispute_id=did, version=_dispute(engine, did).version,
+                      action=DisputeAction.START, actor=w["both"])
     with unit_of_work(engine) as s:
-        note = svc.propose_credit(s, dispute_id=did, version=_dispute(engine, did).version,
-                                  actor=w["both"], reason="Goodwill: full month", full=True)
+        note = propose_credit(s, dispute_id=did, version=_dispute(engine, did).version,
+                              actor=w["both"], reason="Goodwill: full month", full=True)
         assert note.status == "pending_approval"
         cn_id, cn_version = note.id, note.version
     d = _dispute(engine, did)
@@ -253,8 +273,8 @@ def test_large_credit_waits_for_another_finance_user(engine) -> None:
         assert (req.subject_type, req.subject_id, req.status) == ("credit_note", cn_id,
                                                                   "pending")
     # Nothing else may resolve the case while the credit waits.
-    for fn, kwargs in ((svc.reject, {"explanation": "no"}), (svc.withdraw, {"note": "gone"}),
-                       (svc.propose_credit, {"reason": "more", "full": True})):
+    for fn, kwargs in ((reject, {"explanation": "no"}), (withdraw, {"note": "gone"}),
+                       (propose_credit, {"reason": "more", "full": True})):
         with pytest.raises(Conflict, match="waits for finance approval"), \
                 unit_of_work(engine) as s:
             fn(s, dispute_id=did, version=_dispute(engine, did).version, actor=w["support"],
@@ -262,28 +282,28 @@ def test_large_credit_waits_for_another_finance_user(engine) -> None:
     # The proposer can never approve: a support proposer lacks the permission, and a
     # proposer who also holds finance is refused by maker-checker on the server.
     with pytest.raises(NotAllowed), unit_of_work(engine) as s:
-        svc.approve_credit(s, dispute_id=did, credit_note_id=cn_id,
-                           credit_note_version=cn_version, actor=w["support"])
+        approve_credit(s, dispute_id=did, credit_note_id=cn_id,
+                       credit_note_version=cn_version, actor=w["support"])
     with pytest.raises(NotAllowed, match="another finance user"), unit_of_work(engine) as s:
-        svc.approve_credit(s, dispute_id=did, credit_note_id=cn_id,
-                           credit_note_version=cn_version, actor=w["both"])
+        approve_credit(s, dispute_id=did, credit_note_id=cn_id,
+                       credit_note_version=cn_version, actor=w["both"])
     with read_session(engine) as s:
         assert s.get(CreditNote, cn_id).status == "pending_approval"
         assert s.get(Invoice, w["invoice_id"]).credited_minor == 0
     assert _dispute(engine, did).status == "investigating"
     # The case view tells each user what they may do.
     with read_session(engine) as s:
-        as_both = views.case_detail(s, did, user_id=w["people"]["both"])
-        as_fin = views.case_detail(s, did, user_id=w["people"]["finance"])
-        as_support = views.case_detail(s, did, user_id=w["people"]["support"])
+        as_both = case_detail(s, did, user_id=w["people"]["both"])
+        as_fin = case_detail(s, did, user_id=w["people"]["finance"])
+        as_support = case_detail(s, did, user_id=w["people"]["support"])
     assert (as_both.can_approve_credit, as_both.approve_blocked) == (
         False, "You proposed this credit; another finance user must approve it.")
     assert as_fin.can_approve_credit and as_fin.pending_credit_id == cn_id
     assert not as_support.can_approve_credit
     with unit_of_work(engine) as s:
-        svc.approve_credit(s, dispute_id=did, credit_note_id=cn_id,
-                           credit_note_version=cn_version, actor=w["fin"], comment="OK",
-                           now=T0 + timedelta(hours=2))
+        approve_credit(s, dispute_id=did, credit_note_id=cn_id,
+                       credit_note_version=cn_version, actor=w["fin"], comment="OK",
+                       now=T0 + timedelta(hours=2))
     d = _dispute(engine, did)
     assert (d.status, d.credited_minor) == ("resolved_credited", 13200)
     with read_session(engine) as s:
@@ -305,36 +325,36 @@ def test_rejected_credit_keeps_the_case_open_then_reject_and_reopen(engine) -> N
     w = _world(engine)
     did = _open(engine, w)
     with unit_of_work(engine) as s:
-        note = svc.propose_credit(s, dispute_id=did, version=_dispute(engine, did).version,
-                                  actor=w["support"], reason="Full month", full=True)
+        note = propose_credit(s, dispute_id=did, version=_dispute(engine, did).version,
+                              actor=w["support"], reason="Full month", full=True)
         cn = (note.id, note.version)
     with pytest.raises(InvalidInput, match="reason"), unit_of_work(engine) as s:
-        svc.reject_credit(s, dispute_id=did, credit_note_id=cn[0], credit_note_version=cn[1],
-                          actor=w["fin"], reason=" ")
+        reject_credit(s, dispute_id=did, credit_note_id=cn[0], credit_note_version=cn[1],
+                      actor=w["fin"], reason=" ")
     with unit_of_work(engine) as s:
-        svc.reject_credit(s, dispute_id=did, credit_note_id=cn[0], credit_note_version=cn[1],
-                          actor=w["fin"], reason="Usage is right")
+        reject_credit(s, dispute_id=did, credit_note_id=cn[0], credit_note_version=cn[1],
+                      actor=w["fin"], reason="Usage is right")
     assert _dispute(engine, did).status == "open"
     resolved = T0 + timedelta(days=1)
     with unit_of_work(engine) as s:
-        svc.reject(s, dispute_id=did, version=_dispute(engine, did).version,
-                   actor=w["support"], explanation="Usage matches the meter export.",
-                   now=resolved)
+        reject(s, dispute_id=did, version=_dispute(engine, did).version,
+               actor=w["support"], explanation="Usage matches the meter export.",
+               now=resolved)
     d = _dispute(engine, did)
     assert (d.status, d.resolution_note, d.resolved_at) == (
         "resolved_rejected", "Usage matches the meter export.", resolved)
     with pytest.raises(Conflict, match="within 30 days"), unit_of_work(engine) as s:
-        svc.reopen(s, dispute_id=did, version=d.version, actor=w["support"], reason="late",
-                   now=resolved + timedelta(days=31))
+        reopen(s, dispute_id=did, version=d.version, actor=w["support"], reason="late",
+               now=resolved + timedelta(days=31))
     with unit_of_work(engine) as s:
-        svc.reopen(s, dispute_id=did, version=d.version, actor=w["support"],
-                   reason="Customer sent new logs", now=resolved + timedelta(days=29))
+        reopen(s, dispute_id=did, version=d.version, actor=w["support"],
+               reason="Customer sent new logs", now=resolved + timedelta(days=29))
     d = _dispute(engine, did)
     assert (d.status, d.reopened_count, d.resolved_at) == ("investigating", 1, None)
     assert d.response_due_at == resolved + timedelta(days=29, hours=10)
     with unit_of_work(engine) as s:
-        svc.withdraw(s, dispute_id=did, version=d.version, actor=w["support"],
-                     note="Customer withdrew by email.", now=resolved + timedelta(days=30))
+        withdraw(s, dispute_id=did, version=d.version, actor=w["support"],
+                 note="Customer withdrew by email.", now=resolved + timedelta(days=30))
     assert _dispute(engine, did).status == "withdrawn"
     assert _actions(engine, did) == ["dispute.open", "dispute.credit_propose",
                                      "dispute.credit_reject", "dispute.reject",
@@ -345,19 +365,19 @@ def test_credit_approved_elsewhere_can_close_the_case(engine) -> None:
     w = _world(engine)
     did = _open(engine, w)
     with unit_of_work(engine) as s:
-        note = svc.propose_credit(s, dispute_id=did, version=_dispute(engine, did).version,
-                                  actor=w["support"], reason="Full month", full=True)
+        note = propose_credit(s, dispute_id=did, version=_dispute(engine, did).version,
+                              actor=w["support"], reason="Full month", full=True)
         cn = (note.id, note.version)
     with pytest.raises(Conflict, match="No issued credit note"), unit_of_work(engine) as s:
-        svc.close_as_credited(s, dispute_id=did, version=_dispute(engine, did).version,
-                              actor=w["support"])
+        close_as_credited(s, dispute_id=did, version=_dispute(engine, did).version,
+                          actor=w["support"])
     with unit_of_work(engine) as s:  # from the invoice page, say
         cn_svc.approve_credit_note(s, credit_note_id=cn[0], version=cn[1], actor=w["fin"])
     with read_session(engine) as s:
-        assert views.case_detail(s, did, user_id=w["people"]["support"]).uncounted_credit
+        assert case_detail(s, did, user_id=w["people"]["support"]).uncounted_credit
     with unit_of_work(engine) as s:
-        svc.close_as_credited(s, dispute_id=did, version=_dispute(engine, did).version,
-                              actor=w["support"])
+        close_as_credited(s, dispute_id=did, version=_dispute(engine, did).version,
+                          actor=w["support"])
     d = _dispute(engine, did)
     assert (d.status, d.credited_minor) == ("resolved_credited", 13200)
 
@@ -365,44 +385,44 @@ def test_credit_approved_elsewhere_can_close_the_case(engine) -> None:
 def test_queue_views_counts_and_bulk_assign(engine) -> None:
     w = _world(engine)
     with unit_of_work(engine) as s:
-        ids = [svc.open_dispute(s, customer_id=w["customer_id"], reason=r, description=r,
-                                amount_minor=100 * (i + 1), actor=w["support"],
-                                owner_id=w["people"]["support"] if i == 0 else None,
-                                now=T0 + timedelta(hours=i)).id
+        ids = [open_dispute(s, customer_id=w["customer_id"], reason=r, description=r,
+                            amount_minor=100 * (i + 1), actor=w["support"],
+                            owner_id=w["people"]["support"] if i == 0 else None,
+                            now=T0 + timedelta(hours=i)).id
                for i, r in enumerate(("duplicate_charge", "price_plan_mismatch", "other"))]
     # duplicate 24 h -> due T0+24h; price 48 h -> T0+49h; other 120 h -> T0+122h.
     now = T0 + timedelta(hours=30)
     me = w["people"]["support"]
     with read_session(engine) as s:
-        counts = views.queue_counts(s, user_id=me, now=now)
+        counts = queue_counts(s, user_id=me, now=now)
         assert (counts.active, counts.mine, counts.unassigned, counts.due_soon,
                 counts.overdue) == (3, 1, 2, 1, 1)
-        overdue, n = views.queue(s, views.QueueFilter("overdue"), user_id=me, now=now)
+        overdue, n = queue(s, QueueFilter("overdue"), user_id=me, now=now)
         assert n == 1 and overdue[0].id == ids[0]
         assert (overdue[0].sla_state, overdue[0].sla_text) == ("overdue", "overdue by 6 h")
-        soon, _ = views.queue(s, views.QueueFilter("due_soon"), user_id=me, now=now)
+        soon, _ = queue(s, QueueFilter("due_soon"), user_id=me, now=now)
         assert [r.id for r in soon] == [ids[1]] and soon[0].sla_text == "due in 19 h"
-        everything, _ = views.queue(s, views.QueueFilter("active"), user_id=me, now=now)
+        everything, _ = queue(s, QueueFilter("active"), user_id=me, now=now)
         assert [r.id for r in everything] == ids  # by due date
-        by_text, _ = views.queue(s, views.QueueFilter("all", text=f"#{ids[2]}"), user_id=me,
-                                 now=now)
+        by_text, _ = queue(s, QueueFilter("all", text=f"#{ids[2]}"), user_id=me,
+                           now=now)
         assert [r.id for r in by_text] == [ids[2]]
-    outcomes = svc.bulk_assign_view(ids[1:], me, user_id=me)
+    outcomes = bulk_assign_view(ids[1:], me, user_id=me)
     assert all(o.ok for o in outcomes)
     with read_session(engine) as s:
-        assert views.queue_counts(s, user_id=me, now=now).mine == 3
-    refused = svc.bulk_assign_view(ids[:1], w["people"]["viewer"], user_id=me)
+        assert queue_counts(s, user_id=me, now=now).mine == 3
+    refused = bulk_assign_view(ids[:1], w["people"]["viewer"], user_id=me)
     assert not refused[0].ok and "cannot work disputes" in refused[0].message
-    assert [c.name for c in views.owner_choices_view()] == ["Both Roles", "Support"]
+    assert [c.name for c in owner_choices_view()] == ["Both Roles", "Support"]
 
 
 def test_case_view_gathers_the_evidence_for_a_decision(engine) -> None:
     w = _world(engine)
     did = _open(engine, w)
     with unit_of_work(engine) as s:
-        svc.add_note(s, dispute_id=did, body="Checking", actor=w["support"])
+        add_note(s, dispute_id=did, body="Checking", actor=w["support"])
     with read_session(engine) as s:
-        c = views.case_detail(s, did, user_id=w["people"]["support"], now=T0)
+        c = case_detail(s, did, user_id=w["people"]["support"], now=T0)
     assert (c.status, c.invoice_total, c.invoice_balance, c.threshold) == (
         "open", "$132.00", "$132.00", "$50.00")
     usage_line = next(x for x in c.lines if x.is_usage)
@@ -414,28 +434,28 @@ def test_case_view_gathers_the_evidence_for_a_decision(engine) -> None:
     assert [p.name for p in c.plan_prices] == ["Platform fee", "Calls"]
     assert c.timeline[0].kind == "note" and c.sla_text == "due in 10 h"
     assert set(c.actions) == {"start", "credit", "reject", "withdraw"}
-    page = views.line_usage_events_view(dispute_id=did, line_id=usage_line.id,
-                                        day_from="2026-03-10")
+    page = line_usage_events_view(dispute_id=did, line_id=usage_line.id,
+                                  day_from="2026-03-10")
     assert page.total == 1 and page.rows[0].quantity == "800"
     with pytest.raises(InvalidInput, match="not a date"):
-        views.line_usage_events_view(dispute_id=did, line_id=usage_line.id, day_from="10/3")
-    form = views.new_dispute_form_view(invoice_id=w["invoice_id"])
+        line_usage_events_view(dispute_id=did, line_id=usage_line.id, day_from="10/3")
+    form = new_dispute_form_view(invoice_id=w["invoice_id"])
     assert form.busy_dispute_id == did and len(form.lines) == 2
 
 
 def test_page_facing_calls_report_refusals_as_messages(engine) -> None:
     w = _world(engine)
-    out = svc.open_dispute_view(user_id=w["people"]["viewer"], customer_id=w["customer_id"],
-                                reason="other", description="x", amount_minor=5)
+    out = open_dispute_view(user_id=w["people"]["viewer"], customer_id=w["customer_id"],
+                            reason="other", description="x", amount_minor=5)
     assert not out.ok and "not allowed" in out.message
-    out = svc.open_dispute_view(user_id=w["people"]["support"], customer_id=w["customer_id"],
-                                invoice_id=w["invoice_id"], reason="other", description="x",
-                                lines=views.parse_amounts({w["lines"]["recurring"]: "12.50"},
-                                                          "USD"))
+    out = open_dispute_view(user_id=w["people"]["support"], customer_id=w["customer_id"],
+                            invoice_id=w["invoice_id"], reason="other", description="x",
+                            lines=parse_amounts({w["lines"]["recurring"]: "12.50"},
+                                                "USD"))
     assert out.ok and out.object_id
     assert _dispute(engine, out.object_id).amount_minor == 1250
     with pytest.raises(InvalidInput, match="not an amount"):
-        views.parse_amounts({1: "12.345"}, "USD")
+        parse_amounts({1: "12.345"}, "USD")
 
 
 def test_deciding_a_dispute_credit_from_the_invoice_page_updates_the_case(engine) -> None:
@@ -444,8 +464,8 @@ def test_deciding_a_dispute_credit_from_the_invoice_page_updates_the_case(engine
     w = _world(engine)
     did = _open(engine, w)
     with unit_of_work(engine) as s:
-        note = svc.propose_credit(s, dispute_id=did, version=_dispute(engine, did).version,
-                                  actor=w["support"], reason="Full month", full=True)
+        note = propose_credit(s, dispute_id=did, version=_dispute(engine, did).version,
+                              actor=w["support"], reason="Full month", full=True)
         cn = (note.id, note.version)
     refused = credit_decisions.reject_credit_note_view(cn[0], cn[1], "",
                                                        user_id=w["people"]["finance"])
@@ -457,8 +477,8 @@ def test_deciding_a_dispute_credit_from_the_invoice_page_updates_the_case(engine
     assert _timeline(engine, did)[-1] == "credit_rejected"
     assert "dispute.credit_reject" in _actions(engine, did)
     with unit_of_work(engine) as s:
-        note = svc.propose_credit(s, dispute_id=did, version=_dispute(engine, did).version,
-                                  actor=w["support"], reason="Full month after all", full=True)
+        note = propose_credit(s, dispute_id=did, version=_dispute(engine, did).version,
+                              actor=w["support"], reason="Full month after all", full=True)
         cn = (note.id, note.version)
     out = credit_decisions.approve_credit_note_view(cn[0], cn[1], user_id=w["people"]["finance"])
     assert out.ok and out.status == "issued" and f"dispute #{did}" in out.message

@@ -24,12 +24,16 @@ from console.disputes.domain import (
     check_evidence,
     check_reopen,
     countdown,
+    parse_amounts,
+    reason_choices,
+    reopen_days_from,
     response_due,
     sla_hours_for,
     sla_view,
     transition,
     validate_lines,
 )
+from console.kernel.errors import InvalidInput
 
 S, A = DisputeStatus, DisputeAction
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -224,3 +228,25 @@ def test_disputed_lines() -> None:
 def test_refused_disputed_lines(requested, message) -> None:
     with pytest.raises(DisputeLineError, match=message):
         validate_lines(LINES, requested)
+
+
+@pytest.mark.parametrize(("setting", "days"), [
+    (None, 30), ({}, 30), ({"days": 7}, 7), ({"days": 0}, 0), ({"days": -1}, 30),
+    ({"days": "7"}, 30), ({"days": 7.5}, 30), ({"days": True}, 30), ({"days": None}, 30),
+])
+def test_reopen_window_from_the_policy(setting, days) -> None:
+    assert reopen_days_from(setting) == days
+
+
+def test_reason_choices_follow_the_reasons() -> None:
+    assert [value for value, _ in reason_choices()] == list(REASONS)
+    assert dict(reason_choices())["duplicate_charge"] == "Duplicate charge"
+
+
+def test_typed_amounts_become_minor_units() -> None:
+    assert parse_amounts({1: "12.50", 2: " ", 3: "1,200"}, "USD") == {1: 1250, 3: 120000}
+    assert parse_amounts({"4": "500"}, "JPY") == {4: 500}
+    with pytest.raises(InvalidInput, match="not an amount in USD"):
+        parse_amounts({1: "12.345"}, "USD")
+    with pytest.raises(InvalidInput, match="not an amount in EUR"):
+        parse_amounts({1: "ten"}, "EUR")
