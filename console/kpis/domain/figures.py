@@ -7,8 +7,8 @@ likewise), so it is exact without reading the customers who left. Month-over-mon
 and logo churn follow from those sums exactly (for a one-month window the start cohort is the
 previous month's customers, so ``NRR = (start + expansion - contraction - churn) / start``
 and ``GRR = (start - contraction - churn) / start``). The definitions are those of the
-functions of :mod:`console.kpis.domain`; the integration tests check the figures against them
-over the whole ledger.
+functions of :mod:`console.kpis.domain`; the unit tests check the figures against them over
+random ledgers, and the integration tests over a database's whole ledger.
 
 Amounts are minor units of the reporting currency; ratios are fractions (``1.05`` = 105 %),
 NaN where the denominator is zero. :mod:`console.kpis.queries.views` formats them.
