@@ -25,6 +25,17 @@ def arpa(mrr: pl.DataFrame, *, month: date) -> int:
     customers = in_month.height
     if customers == 0:
         return 0
-    total = int(in_month["mrr_minor"].sum())
+    return arpa_minor(total_minor=int(in_month["mrr_minor"].sum()), customers=customers)
+
+
+def arpa_minor(*, total_minor: int, customers: int) -> int:
+    """Return ``total_minor / customers`` rounded half-up, or 0 without paying customers.
+
+    Args:
+        total_minor: the month's MRR (positive or 0), minor units.
+        customers: the month's paying customers.
+    """
+    if customers == 0:
+        return 0
     # Integer half-up on an exact numerator; the total is positive, so floor is safe.
-    return (2 * total + customers) // (2 * customers)
+    return (2 * total_minor + customers) // (2 * customers)

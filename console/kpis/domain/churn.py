@@ -17,6 +17,8 @@ from console.kpis.domain._frames import (
 
 #: Churn reasons that count as billing-driven (involuntary) churn by default.
 INVOLUNTARY_REASONS: frozenset[str] = frozenset({"involuntary"})
+#: Churn reasons shown in the dashboard's churn split, in stacking order.
+CHURN_REASONS: tuple[str, ...] = ("voluntary", "involuntary", "other")
 
 
 def logo_churn(mrr: pl.DataFrame, *, month: date) -> float:
@@ -70,3 +72,32 @@ def billing_driven_churn_share(
         .n_unique(),
     )
     return ratio(counts["involuntary"].item(), counts["churned"].item())
+
+
+def churn_reasons(churn_rows: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
+    """Label each churn row with the reason of the customer's cancel/lapse event that month.
+
+    A customer with an involuntary event in the month counts as involuntary, else voluntary
+    with a voluntary event; without any such event (e.g. the MRR moved to a plan outside the
+    filter) the reason is ``other``. The dashboard counts the same way in SQL
+    (:meth:`console.kpis.queries.sql.KpiSql.churn_events`); drill-downs label their rows
+    with this.
+
+    Args:
+        churn_rows: columns ``customer_id`` and ``month`` (first day), one row per customer
+            lost in that month.
+        events: cancel and lapse events (``customer_id``, ``occurred_on``, ``churn_reason``).
+
+    Returns:
+        ``churn_rows`` with a ``reason`` column (one of :data:`CHURN_REASONS`).
+    """
+    reasons = (
+        events.with_columns(month=pl.col("occurred_on").dt.month_start())
+        .group_by("customer_id", "month")
+        .agg(involuntary=(pl.col("churn_reason") == "involuntary").any(), any_event=pl.len() > 0)
+    )
+    return churn_rows.join(reasons, on=["customer_id", "month"], how="left").with_columns(
+        reason=pl.when(pl.col("involuntary")).then(pl.lit("involuntary"))
+        .when(pl.col("any_event")).then(pl.lit("voluntary"))
+        .otherwise(pl.lit("other"))
+    ).drop("involuntary", "any_event")

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import polars as pl
 
+from console.kernel.errors import InvalidInput
 from console.kpis.domain._frames import require_columns
 from console.money import MoneyError, exponent
 
@@ -114,3 +115,55 @@ def to_reporting_currency(
         )
     except pl.exceptions.InvalidOperationError as exc:
         raise ValueError(f"converted amount does not fit Int64: {exc}") from None
+
+
+def conversion_factors(rates: Mapping[str, str], *, reporting: str
+                       ) -> tuple[tuple[str, int, int], ...]:
+    """Exact conversion fractions into ``reporting`` for every currency with a usable rate.
+
+    Args:
+        rates: currency -> decimal text (reporting units per one unit of the currency).
+        reporting: the ISO 4217 code to report in (not listed in the result).
+
+    Returns:
+        ``(currency, numerator, denominator)`` per currency, sorted by code (see
+        :func:`conversion_factor`). An unusable rate is left out, as a missing rate is.
+    """
+    out = []
+    for currency, rate in sorted(rates.items()):
+        if currency == reporting:
+            continue
+        try:
+            numerator, denominator = conversion_factor(rate, currency, reporting)
+        except ValueError:
+            continue  # an unusable rate is a missing rate: amounts in it are refused
+        out.append((currency, numerator, denominator))
+    return tuple(out)
+
+
+def convert_frame(df: pl.DataFrame, *, amount_cols: list[str], rates: dict[str, str],
+                  reporting: str) -> pl.DataFrame:
+    """Convert ``amount_cols`` to ``reporting`` with :func:`to_reporting_currency`.
+
+    Rows already in ``reporting`` are left as they are (the library would multiply by one);
+    row order is not kept.
+
+    Args:
+        df: rows with a ``currency`` column.
+        amount_cols: the Int64 minor-unit columns to convert.
+        rates: currency -> decimal text (reporting units per one unit of the currency).
+        reporting: the ISO 4217 code to report in.
+
+    Raises:
+        InvalidInput: if a currency present has no rate.
+    """
+    foreign = df.filter(pl.col("currency") != reporting)
+    if foreign.is_empty():
+        return df
+    try:
+        converted = to_reporting_currency(foreign, amount_cols=amount_cols,
+                                          currency_col="currency", rates=rates,
+                                          reporting=reporting)
+    except ValueError as exc:
+        raise InvalidInput(f"Cannot report in {reporting}: {exc}.") from None
+    return pl.concat([df.filter(pl.col("currency") == reporting), converted])

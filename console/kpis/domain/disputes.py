@@ -43,7 +43,7 @@ def dispute_rate(invoices: pl.DataFrame, disputes: pl.DataFrame, *, month: date)
 def dispute_amount_rate(invoices: pl.DataFrame, disputes: pl.DataFrame, *, month: date) -> float:
     """Return the amount disputed in ``month`` over the amount invoiced in ``month``.
 
-    Both frames must be in one currency (see :func:`console.kpis.to_reporting_currency`).
+    Both frames must be in one currency (see :func:`console.kpis.domain.to_reporting_currency`).
 
     Args:
         invoices: columns ``issued_at`` and ``total_minor``.

@@ -2,7 +2,7 @@
 
 Input everywhere is an MRR frame with one row per customer and month with MRR > 0:
 ``customer_id`` (str), ``month`` (date, first day of the month) and ``mrr_minor`` (int,
-minor units of one currency; convert first with :func:`console.kpis.to_reporting_currency`).
+minor units of one currency; convert first with :func:`console.kpis.domain.to_reporting_currency`).
 """
 
 from __future__ import annotations

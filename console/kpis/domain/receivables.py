@@ -86,3 +86,21 @@ def days_sales_outstanding(*, receivables_minor: int, credit_sales_minor: int, d
     if days <= 0:
         raise ValueError(f"days must be positive, got {days}")
     return ratio(receivables_minor * days, credit_sales_minor)
+
+
+def open_balances(invoices: pl.DataFrame, *, month: date) -> pl.DataFrame:
+    """The rows of ``invoices`` open at the end of ``month``.
+
+    An invoice is open from its issue month until the month it is paid or voided; credits
+    and partial payments that did not close it count from issue (their timing is not kept
+    per invoice); uncollectible invoices are written off and never count (the queries leave
+    them out, see :meth:`console.kpis.queries.sql.KpiSql.open_rows`).
+
+    Args:
+        invoices: ``issued_month`` and ``closed_month`` (first days; null while open)
+            columns; rows may be single invoices or sums of them.
+        month: the month (first day) at whose end the balances are taken.
+    """
+    return invoices.filter(
+        (pl.col("issued_month") <= month)
+        & (pl.col("closed_month").is_null() | (pl.col("closed_month") > month)))

@@ -2,12 +2,9 @@
 """SQL behind the KPI dashboards: MRR movements and open balances classified and summed in
 the database, so a cold dashboard reads a few hundred aggregate rows, not the ledger.
 
-Amounts are converted to the reporting currency row by row inside SQL with the exact integer
-formula of :func:`console.kpis.convert_minor` (half-up, one rounding per amount): integer
-arithmetic while it cannot overflow, else a deterministic function ``kpi_fx`` registered on the
-connection (SQLite) or ``numeric`` arithmetic (PostgreSQL). A figure is therefore the sum of the
-converted rows its drill-down lists, to the cent, and both dialects agree with
-:func:`console.kpis.to_reporting_currency`.
+Amounts are converted to the reporting currency inside SQL, row by row (see
+:mod:`console.kpis.queries.sql_terms`, which holds the literals, the conversion and the filter
+conditions the queries are built from).
 
 The same row queries serve the figures (wrapped in a GROUP BY) and the drill-downs (one month,
 read on demand), so what is summed and what is listed cannot drift apart.
@@ -23,8 +20,7 @@ checked, so no parameters are needed.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -33,21 +29,10 @@ import sqlalchemy as sa
 
 from console.kernel.errors import InvalidInput
 from console.kernel.frames import read_frame
-from console.kpis.domain import conversion_factor, convert_minor
-from console.kpis.queries.frames import (
-    DataState,
-    KpiFilters,
-    Window,
-    add_months,
-    convert,
-    currency_conds,
-    customer_join,
-    data_state,
-    fx_rates,
-    plan_conds,
-    read_small,
-    resolve_window,
-)
+from console.kernel.months import add_months
+from console.kpis.domain import convert_minor
+from console.kpis.domain.filters import Window
+from console.kpis.queries.sql_terms import SqlTerms
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
@@ -79,103 +64,47 @@ def prepare_connection(conn: sa.Connection) -> None:
             "kpi_fx", 4, _kpi_fx, deterministic=True)
 
 
-@dataclass(frozen=True)
-class KpiSql:
-    """Builds the dashboard's queries for one filter set.
+def fetch(engine: sa.Engine, sql: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Run one KPI query (see :func:`console.kernel.frames.read_frame`) typed by ``schema``.
 
-    Attributes:
-        filters: validated filters.
-        dialect: ``sqlite`` or ``postgresql``.
-        factors: currency -> exact conversion fraction into ``filters.reporting`` (see
-            :func:`factors`); the reporting currency itself is not listed.
+    Raises:
+        InvalidInput: if an amount is booked in a currency without a rate.
     """
+    try:
+        return read_frame(engine, sql, schema, prepare=prepare_connection)
+    except Exception as exc:  # the driver's error for a missing rate (see KpiSql.conv)
+        if "no rate" in str(exc) or "user-defined function raised" in str(exc):
+            raise InvalidInput("Some amounts are booked in a currency without an "
+                               "exchange rate to the reporting currency.") from None
+        raise
 
-    filters: KpiFilters
-    dialect: str
-    factors: tuple[tuple[str, int, int], ...]
 
-    # -- literals and expressions ---------------------------------------------------------
+_I, _S, _D = pl.Int64(), pl.String(), pl.Date()
+SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+    "totals": {"month": _D, "mrr_minor": _I, "customers": _I},
+    "movements": {"month": _D, "kind": _S, "amount_minor": _I, "customers": _I},
+    "movement_rows": {"customer_id": _I, "month": _D, "kind": _S, "previous_mrr_minor": _I,
+                      "mrr_minor": _I, "amount_minor": _I},
+    "churn_events": {"customer_id": _I, "month": _D, "involuntary": _I},
+    "retention": {"customers": _I, "start_minor": _I, "end_minor": _I, "kept_minor": _I},
+    "retention_rows": {"customer_id": _I, "start_minor": _I, "end_minor": _I},
+    "month_rows": {"customer_id": _I, "mrr_minor": _I},
+    "currencies": {"currency": _S},
+    "invoice_sales": {"issued_month": _D, "currency": _S, "issued": _I, "total_minor": _I,
+                      "sales_minor": _I},
+    "open_groups": {"issued_month": _D, "closed_month": _D, "due_date": _D, "open_minor": _I,
+                    "open_invoices": _I},
+    "open_rows": {"id": _I, "customer_id": _I, "issued_month": _D, "due_date": _D,
+                  "open_minor": _I},
+}
 
-    def day(self, day: date) -> str:
-        """A date literal comparable with DATE columns."""
-        text = f"'{day.isoformat()}'"
-        return f"DATE {text}" if self.dialect == "postgresql" else text
 
-    def ts(self, day: date) -> str:
-        """A timestamp literal at UTC midnight, comparable with the DATETIME columns."""
-        if self.dialect == "postgresql":
-            return f"TIMESTAMPTZ '{day.isoformat()} 00:00:00+00'"
-        # SQLite keeps naive UTC text; a bare date sorts before every time of that day.
-        return f"'{day.isoformat()}'"
+@dataclass(frozen=True)
+class KpiSql(SqlTerms):
+    """Builds the dashboard's queries for one filter set (see :class:`SqlTerms` for its
+    attributes)."""
 
-    def conv(self, amount: str, currency: str) -> str:
-        """``amount`` (minor units of ``currency``) in minor units of the reporting currency.
-
-        Integer SQL while ``|amount| * 2 * numerator + denominator`` fits a BIGINT (SQLite
-        would silently turn an overflow into a float); beyond that the exact fallback: the
-        ``kpi_fx`` function on SQLite, ``numeric`` on PostgreSQL. An amount in a currency
-        without a rate fails the query (the caller reports it).
-        """
-        rep = self.filters.reporting
-        a = f"({amount})"
-        whens = []
-        for cur, n, d in self.factors:
-            limit = (2**63 - 1 - d) // (2 * n)
-            inline = (f"(CASE WHEN {a} >= 0 THEN ({a} * {2 * n} + {d}) / {2 * d} "
-                      f"ELSE -((-{a} * {2 * n} + {d}) / {2 * d}) END)")
-            if self.dialect == "postgresql":
-                exact = (f"(sign({a}::numeric) * div(abs({a}::numeric) * {2 * n} + {d}, "
-                         f"{2 * d}))::bigint")
-            else:
-                exact = f"kpi_fx({a}, '{cur}', {n}, {d})"
-            whens.append(f" WHEN '{cur}' THEN (CASE WHEN abs({a}) <= {limit} THEN {inline} "
-                         f"ELSE {exact} END)")
-        if self.dialect == "postgresql":
-            missing = f"('no rate to {rep} for ' || {currency})::bigint"
-        else:
-            missing = f"kpi_fx({a}, {currency}, NULL, NULL)"
-        return f"(CASE {currency} WHEN '{rep}' THEN {a}{''.join(whens)} ELSE {missing} END)"
-
-    def month_of(self, ts_col: str) -> str:
-        """The first day of the month of a timestamp column (NULL stays NULL)."""
-        if self.dialect == "postgresql":
-            return f"date_trunc('month', {ts_col} AT TIME ZONE 'UTC')::date"
-        return f"(substr({ts_col}, 1, 7) || '-01')"
-
-    def total(self, expr: str) -> str:
-        """``sum(expr)`` as a BIGINT (0 over no rows) on both dialects."""
-        return f"CAST(coalesce(sum({expr}), 0) AS BIGINT)"
-
-    def fence(self, *, parallel: bool = False) -> str:
-        """Appended to a subquery so it is computed once per row, not inlined into the
-        outer query (which would evaluate its long conversion expressions at every use).
-
-        Args:
-            parallel: keep PostgreSQL free to scan in parallel workers (its ``OFFSET 0``
-                fence would rule that out): for a scan that is cheaper in parallel than its
-                repeated expressions cost.
-        """
-        if self.dialect == "postgresql":
-            return "" if parallel else " OFFSET 0"
-        return " LIMIT -1"
-
-    def least(self, a: str, b: str) -> str:
-        """The smaller of two expressions."""
-        return f"LEAST({a}, {b})" if self.dialect == "postgresql" else f"min({a}, {b})"
-
-    # -- filters ------------------------------------------------------------------------------
-
-    def customer_join(self, alias: str) -> tuple[str, list[str]]:
-        """The customer join and conditions for the segment/region filters."""
-        return customer_join(self.filters, alias)
-
-    def plan_conds(self, column: str) -> list[str]:
-        """Conditions for the plan and plan-version filters on ``column``."""
-        return plan_conds(self.filters, column)
-
-    def currency_conds(self, column: str) -> list[str]:
-        """The single-currency condition on ``column``."""
-        return currency_conds(self.filters, column)
+    # -- ledger conditions ----------------------------------------------------------------
 
     def ledger_conds(self, alias: str) -> list[str]:
         """What a ledger row of ``alias`` must meet to count (MRR > 0, plan, currency)."""
@@ -240,7 +169,7 @@ class KpiSql:
         Rows marked ``unchanged`` (the same as the month before) are not read; booked
         amounts prefilter the other unchanged rows; the kind and amount come from the
         converted ones (a change that rounds away is no movement), as
-        :func:`console.kpis.mrr_movement_rows` over converted rows would find. A customer
+        :func:`console.kpis.domain.mrr_movement_rows` over converted rows would find. A customer
         without MRR the month before is new unless it paid at any earlier time.
         """
         months = list(months)
@@ -391,12 +320,6 @@ class KpiSql:
 
     # -- churn reasons ------------------------------------------------------------------------
 
-    def month_of_day(self, col: str) -> str:
-        """The first day of the month of a DATE column."""
-        if self.dialect == "postgresql":
-            return f"date_trunc('month', {col})::date"
-        return f"(substr({col}, 1, 7) || '-01')"
-
     def churn_events(self, months: Iterable[date]) -> str:
         """The customers with a cancel or lapse event in a month of ``months`` who churned
         that month (paid the month before, nothing in it): ``customer_id``, ``month``,
@@ -417,154 +340,3 @@ class KpiSql:
         return (self._pairs(months) + "SELECT ev.customer_id, mm.month, ev.involuntary "
                 f"FROM ({events}) ev JOIN mm ON mm.month = ev.month{join} "
                 f"WHERE {' AND '.join(conds)}")
-
-
-def factors(rates: dict[str, str], reporting: str) -> tuple[tuple[str, int, int], ...]:
-    """Exact conversion fractions ``(currency, numerator, denominator)`` into ``reporting``
-    for every currency with a rate (see :func:`console.kpis.queries.frames.fx_rates`)."""
-    out = []
-    for currency, rate in sorted(rates.items()):
-        if currency == reporting:
-            continue
-        try:
-            numerator, denominator = conversion_factor(rate, currency, reporting)
-        except ValueError:
-            continue  # an unusable rate is a missing rate: amounts in it are refused
-        out.append((currency, numerator, denominator))
-    return tuple(out)
-
-
-def fetch(engine: sa.Engine, sql: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """Run one KPI query (see :func:`console.kernel.frames.read_frame`) typed by ``schema``.
-
-    Raises:
-        InvalidInput: if an amount is booked in a currency without a rate.
-    """
-    try:
-        return read_frame(engine, sql, schema, prepare=prepare_connection)
-    except Exception as exc:  # the driver's error for a missing rate (see KpiSql.conv)
-        if "no rate" in str(exc) or "user-defined function raised" in str(exc):
-            raise InvalidInput("Some amounts are booked in a currency without an "
-                               "exchange rate to the reporting currency.") from None
-        raise
-
-
-_I, _S, _D = pl.Int64(), pl.String(), pl.Date()
-SCHEMAS: dict[str, dict[str, pl.DataType]] = {
-    "totals": {"month": _D, "mrr_minor": _I, "customers": _I},
-    "movements": {"month": _D, "kind": _S, "amount_minor": _I, "customers": _I},
-    "movement_rows": {"customer_id": _I, "month": _D, "kind": _S, "previous_mrr_minor": _I,
-                      "mrr_minor": _I, "amount_minor": _I},
-    "churn_events": {"customer_id": _I, "month": _D, "involuntary": _I},
-    "retention": {"customers": _I, "start_minor": _I, "end_minor": _I, "kept_minor": _I},
-    "retention_rows": {"customer_id": _I, "start_minor": _I, "end_minor": _I},
-    "month_rows": {"customer_id": _I, "mrr_minor": _I},
-    "currencies": {"currency": _S},
-    "invoice_sales": {"issued_month": _D, "currency": _S, "issued": _I, "total_minor": _I,
-                      "sales_minor": _I},
-    "open_groups": {"issued_month": _D, "closed_month": _D, "due_date": _D, "open_minor": _I,
-                    "open_invoices": _I},
-    "open_rows": {"id": _I, "customer_id": _I, "issued_month": _D, "due_date": _D,
-                  "open_minor": _I},
-}
-
-
-@dataclass(frozen=True)
-class KpiFrames:
-    """What the dashboards are computed from, amounts in the reporting currency.
-
-    Attributes:
-        window: the months covered.
-        reporting: the currency of every amount.
-        sql: the query builder (filters, dialect, conversion) the drill-downs reuse.
-        totals: MRR and paying customers per month (the window, the two months before it,
-            and the previous period's NRR/GRR months).
-        movements: per month and kind (new, expansion, contraction, reactivation), the sum
-            and the customers; churn follows from the totals (see kpis_compute).
-        churn_events: churned customers with a cancel/lapse event that month (``involuntary``).
-        retention: NRR/GRR sums, ``window`` (the month before the window -> its end) and
-            ``previous`` (the same span one period earlier).
-        open_invoices: converted open amounts per ``issued_month``, ``closed_month`` and
-            ``due_date`` of the invoices that can be open at a month end.
-        invoice_months: per issue month from the month before the window: ``issued``,
-            ``total_minor``, ``sales_minor`` (each month's booked sums converted once).
-        events: cancel and lapse events (``customer_id``, ``occurred_on``, ``churn_reason``).
-        disputes: disputes opened from the month before the window to its end.
-        tickets: billing support tickets opened in the same months.
-    """
-
-    window: Window
-    reporting: str
-    sql: KpiSql
-    totals: pl.DataFrame
-    movements: pl.DataFrame
-    churn_events: pl.DataFrame
-    retention: dict[str, dict[str, int]]
-    open_invoices: pl.DataFrame
-    invoice_months: pl.DataFrame
-    events: pl.DataFrame
-    disputes: pl.DataFrame
-    tickets: pl.DataFrame
-
-
-def _months(w: Window) -> tuple[list[date], list[date], list[date]]:
-    """(totals months, movement months, churn-event months) the figures need."""
-    prev, span = add_months(w.start, -1), len(w.months)
-    totals = {add_months(w.start, -2), prev, *w.months, add_months(prev, -span),
-              add_months(w.end, -span)}
-    # A one-month window compares its logo churn with the month before it.
-    movements = [prev, *w.months] if span == 1 else list(w.months)
-    return sorted(totals), movements, [prev, *w.months]
-
-
-def load_frames(engine: sa.Engine, filters: KpiFilters,
-                progress: Callable[[str], None] | None = None,
-                state: DataState | None = None) -> KpiFrames:
-    """Run the dashboard's queries for ``filters`` (in parallel) and return their frames.
-
-    Args:
-        engine: the database.
-        filters: what the dashboards show.
-        progress: optional callback receiving short stage messages.
-        state: what :func:`data_state` just returned (read again when not given).
-
-    Raises:
-        InvalidInput: for a filter value that is not allowed, or a currency without a rate.
-    """
-    filters = filters.validated()
-    state = state or data_state(engine)
-    w = resolve_window(filters, state)
-    rates = fx_rates(engine, filters.reporting)
-    q = KpiSql(filters, engine.dialect.name, factors(rates, filters.reporting))
-    totals_m, movement_m, churn_m = _months(w)
-    prev, span = add_months(w.start, -1), len(w.months)
-    currencies = fetch(engine, q.invoice_currencies(), SCHEMAS["currencies"])["currency"]
-    jobs = {  # the slowest first; a third thread only contends on a 2-core machine
-        "movements": (q.movement_sums(movement_m), "movements"),
-        "invoice_sales": (q.invoice_sales(w, currencies), "invoice_sales"),
-        "open_groups": (q.open_groups(w), "open_groups"),
-        "totals": (q.totals(totals_m), "totals"),
-        "churn_events": (q.churn_events(churn_m), "churn_events"),
-        "window": (q.retention_sums(prev, w.end), "retention"),
-        "previous": (q.retention_sums(add_months(prev, -span), add_months(w.end, -span)),
-                     "retention"),
-    }
-    (progress or (lambda _m: None))("Summing MRR movements and open invoices in the database")
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {name: pool.submit(fetch, engine, sql, SCHEMAS[schema])
-                   for name, (sql, schema) in jobs.items()}
-        small = pool.submit(read_small, engine, filters, w)
-        out = {name: fut.result() for name, fut in futures.items()}
-        raw = small.result()
-    months = (convert(out["invoice_sales"].filter(pl.col("issued") > 0),
-                      ["total_minor", "sales_minor"], rates,
-                      filters.reporting)
-              .group_by("issued_month").agg(pl.col("issued", "total_minor", "sales_minor").sum())
-              .sort("issued_month"))
-    return KpiFrames(
-        window=w, reporting=filters.reporting, sql=q, totals=out["totals"],
-        movements=out["movements"], churn_events=out["churn_events"],
-        retention={k: out[k].to_dicts()[0] for k in ("window", "previous")},
-        open_invoices=out["open_groups"], invoice_months=months, events=raw["events"],
-        disputes=convert(raw["disputes"], ["amount_minor"], rates, filters.reporting),
-        tickets=raw["tickets"])

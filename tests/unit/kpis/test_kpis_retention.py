@@ -8,6 +8,7 @@ import pytest
 
 from console.kpis.domain import (
     arpa,
+    arpa_minor,
     billing_driven_churn_share,
     gross_revenue_retention,
     logo_churn,
@@ -155,3 +156,13 @@ def test_billing_driven_share_with_custom_reasons() -> None:
         events, month=FEB, involuntary_reasons={"payment_failed", "dunning_exhausted"}
     )
     assert share == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    ("total", "customers", "expected"),
+    [(0, 0, 0), (1_000, 0, 0), (1_000, 3, 333), (1_001, 2, 501), (1_003, 2, 502), (5, 10, 1),
+     (4, 10, 0)],
+)
+def test_arpa_minor_rounds_half_up(total: int, customers: int, expected: int) -> None:
+    assert arpa_minor(total_minor=total, customers=customers) == expected
+

@@ -21,13 +21,17 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
+from console import kpis
 from console.audit import record
 from console.customers.usecases.ledger import mark_unchanged
 from console.kernel.actor import Actor
 from console.kernel.errors import InvalidInput
+from console.kpis import KpiFilters
 from console.kpis.domain import (
+    MOVEMENT_KINDS,
     arpa,
     conversion_factor,
+    conversion_factors,
     convert_minor,
     gross_revenue_retention,
     logo_churn,
@@ -35,9 +39,9 @@ from console.kpis.domain import (
     net_revenue_retention,
     to_reporting_currency,
 )
-from console.kpis.queries import dashboard as kpis
 from console.kpis.queries import sql as kpis_sql
-from console.kpis.queries.dashboard import KpiFilters
+from console.kpis.queries.dashboard import clear_cache
+from console.kpis.queries.frames import load_frames
 from console.money import format_minor
 from models import (
     Customer,
@@ -68,7 +72,7 @@ def _at(day: str, hour: int = 8) -> datetime:
 @pytest.fixture
 def company(engine) -> dict[str, int]:
     """The hand-built company; returns name -> id."""
-    kpis.clear_cache()
+    clear_cache()
     ids: dict[str, int] = {}
     with unit_of_work(engine) as s:
         s.add_all([FxRate(currency="USD", reporting_currency="USD", rate="1"),
@@ -178,7 +182,7 @@ def _cards(d) -> dict[str, kpis.Card]:
 
 
 def test_load_frames_sums_converted_rows_in_the_database(engine, company) -> None:
-    frames = kpis.load_frames(engine, WINDOW)
+    frames = load_frames(engine, WINDOW)
     feb, mar, apr = MONTHS[1:]
     assert frames.window.months == (feb, mar, apr)
     assert frames.window.as_of == date(2026, 4, 12)  # the last day with activity
@@ -295,9 +299,9 @@ def _assert_matches_library(d, ledger: pl.DataFrame) -> None:
     moves = dict(d.movements)
     months = [date(int(k[:4]), int(k[5:]), 1) for k in d.months]
     for i, month in enumerate(months):
-        want = expected.get(month, {k: 0 for k in ("mrr", *kpis.MOVEMENT_KINDS)})
+        want = expected.get(month, {k: 0 for k in ("mrr", *MOVEMENT_KINDS)})
         assert d.mrr[i] == want["mrr"] / 100, month
-        for kind in kpis.MOVEMENT_KINDS:
+        for kind in MOVEMENT_KINDS:
             assert abs(moves[kind][i]) == want[kind] / 100, (month, kind)
         before = date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
         nrr = net_revenue_retention(ledger, start=before, end=month)
@@ -364,7 +368,7 @@ def test_random_ledgers_match_the_library_for_every_filter(engine, company) -> N
     _check_random_cases(engine, cases)
     with engine.begin() as conn:
         conn.execute(sa.update(MrrMonthly).values(unchanged=False))
-    kpis.clear_cache()
+    clear_cache()
     _check_random_cases(engine, cases)
 
 
@@ -554,9 +558,10 @@ def test_movements_read_from_the_window_match_the_library_over_the_whole_ledger(
 
 def test_sql_conversion_is_the_library_conversion_on_both_paths(engine) -> None:
     """Integer SQL for ordinary amounts, the exact fallback (kpi_fx / numeric) beyond what a
-    BIGINT product holds: every amount converts as console.kpis.convert_minor does."""
+    BIGINT product holds: every amount converts as console.kpis.domain.convert_minor does."""
     rates = {"EUR": "1.083456789012", "JPY": "0.006712345678", "USD": "1"}
-    q = kpis_sql.KpiSql(KpiFilters(), engine.dialect.name, kpis_sql.factors(rates, "USD"))
+    q = kpis_sql.KpiSql(KpiFilters(), engine.dialect.name,
+                        conversion_factors(rates, reporting="USD"))
     amounts = [0, 1, -1, 25, -25, 12_345, -99_999, 10**7 + 3, 4 * 10**12 + 1, -(4 * 10**12 + 7),
                9 * 10**14 + 5]
     for currency in ("USD", "EUR", "JPY"):

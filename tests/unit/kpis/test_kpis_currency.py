@@ -7,7 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from console.kpis.domain import conversion_factor, convert_minor, to_reporting_currency
+from console.kernel.errors import InvalidInput
+from console.kpis.domain import (
+    conversion_factor,
+    conversion_factors,
+    convert_frame,
+    convert_minor,
+    to_reporting_currency,
+)
 from console.money import MoneyError
 
 RATES = {"EUR": Decimal("1.08"), "JPY": "0.0067", "KWD": "3.25"}
@@ -111,3 +118,30 @@ def test_convert_minor_ties_go_away_from_zero() -> None:
     assert conversion_factor("1.08", "EUR", "USD") == (27, 25)
     assert convert_minor(25, 1, 2) == 13 and convert_minor(-25, 1, 2) == -13
     assert convert_minor(24, 1, 2) == 12 and convert_minor(0, 27, 25) == 0
+
+
+def test_conversion_factors_skip_the_reporting_currency_and_unusable_rates() -> None:
+    rates = {"USD": "1", "EUR": "1.08", "JPY": "0.0067", "GBP": "0", "KWD": "nan"}
+    assert conversion_factors(rates, reporting="USD") == (
+        ("EUR", *conversion_factor("1.08", "EUR", "USD")),
+        ("JPY", *conversion_factor("0.0067", "JPY", "USD")),
+    )
+
+
+def test_convert_frame_converts_foreign_rows_only() -> None:
+    df = pl.DataFrame({"currency": ["USD", "EUR", "JPY"], "a": [100, 1_250, 1_000],
+                       "b": [1, 25, None], "note": ["x", "y", "z"]})
+    out = convert_frame(df, amount_cols=["a", "b"], rates={"EUR": "1.08", "JPY": "0.0067"},
+                        reporting="USD").sort("note")
+    assert out.to_dict(as_series=False) == {"currency": ["USD", "USD", "USD"],
+                                            "a": [100, 1_350, 670], "b": [1, 27, None],
+                                            "note": ["x", "y", "z"]}
+    same = df.filter(pl.col("currency") == "USD")
+    assert convert_frame(same, amount_cols=["a"], rates={}, reporting="USD") is same
+
+
+def test_convert_frame_refuses_a_currency_without_a_rate() -> None:
+    df = pl.DataFrame({"currency": ["USD", "CHF"], "a": [1, 2]})
+    with pytest.raises(InvalidInput, match="Cannot report in USD: no rate to USD for CHF"):
+        convert_frame(df, amount_cols=["a"], rates={"EUR": "1.08"}, reporting="USD")
+
