@@ -1,6 +1,8 @@
-"""Experiments and staged rollouts: deterministic assignment, result statistics, lifecycles.
+"""Experiments and staged rollouts: deterministic assignment, result statistics, lifecycles,
+guardrail and eligibility settings, form inputs and how rates read.
 
-Pure: only the standard library and polars.
+Pure: the standard library, polars, ``console.money`` and the kernel's errors and buckets. The
+modules are imported directly inside the area; this package re-exports the core rules.
 """
 
 from console.experiments.domain.assignment import (

@@ -1,9 +1,10 @@
-"""Lifecycle state machines of experiments and rollouts."""
+"""Lifecycle state machines of experiments and rollouts, and the stages of a rollout."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
+from typing import Protocol, TypeVar
 
 
 class ExperimentStatus(StrEnum):
@@ -26,6 +27,22 @@ class RolloutStatus(StrEnum):
     COMPLETED = "completed"
     ROLLED_BACK = "rolled_back"
 
+
+class StageStatus(StrEnum):
+    """Where one stage of a rollout is: not confirmed yet, confirmed, or its guardrails breached."""
+
+    PENDING = "pending"
+    COMPLETED = "completed"
+    BREACHED = "breached"
+
+
+#: Approval request kinds: starting and concluding an experiment need a second person.
+START = "experiment_start"
+CONCLUDE = "experiment_conclude"
+APPROVAL_KINDS = (START, CONCLUDE)
+
+#: Experiments whose assignments block a second enrolment on the same plan.
+LIVE = (ExperimentStatus.RUNNING.value, ExperimentStatus.PAUSED.value)
 
 _E = ExperimentStatus
 _R = RolloutStatus
@@ -107,3 +124,26 @@ def check_transition(
     """
     if not can_transition(current, target):
         raise TransitionError(current, target)
+
+
+class _Staged(Protocol):
+    status: str
+
+
+_S = TypeVar("_S", bound=_Staged)
+
+
+def next_stage(stages: Sequence[_S]) -> _S | None:
+    """Return the first stage not confirmed yet (stages in order), or None when all are."""
+    return next((s for s in stages if s.status == StageStatus.PENDING), None)
+
+
+def confirmed_stages(stages: Sequence[_S]) -> list[_S]:
+    """Return the stages confirmed so far (completed or breached), in order."""
+    return [s for s in stages if s.status != StageStatus.PENDING]
+
+
+def last_confirmed(stages: Sequence[_S]) -> _S | None:
+    """Return the latest confirmed stage (stages in order), or None before the first."""
+    done = confirmed_stages(stages)
+    return done[-1] if done else None

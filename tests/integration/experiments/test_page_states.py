@@ -7,7 +7,7 @@ import reflex as rx
 import sqlalchemy as sa
 
 import console.app  # noqa: F401  (registers every page and state)
-from console.experiments.usecases.experiments import request_start
+from console.experiments.usecases.experiment_approvals import request_start
 from console.identity.usecases import signin
 from console.identity.usecases.accounts import DEMO_PASSWORD
 from models import Approval, Experiment, Rollout, RolloutMember
@@ -15,7 +15,7 @@ from models.db import read_session, unit_of_work
 from pages.experiments.rollout_state import RolloutState
 from pages.experiments.state import ExperimentsState, ExperimentState
 from pages.session import REFUSED
-from tests.integration.test_experiments import actor, build_world, make_experiment
+from tests.integration.experiments.test_experiments import actor, build_world, make_experiment
 from tests.integration.test_role_matrix import _state_for
 
 pytestmark = pytest.mark.integration

@@ -13,17 +13,15 @@ from console.billing.domain.periods import Period
 from console.billing.usecases.bill_run_inputs import load_billable, load_inputs
 from console.billing.usecases.bill_runs import compute_draft
 from console.experiments.domain import in_rollout_stage
+from console.experiments.queries.stage_preview import preview_stage
+from console.experiments.usecases.rollout_moves import rollback_rollout, run_due_rollouts
+from console.experiments.usecases.rollout_stages import check_rollout_guardrails, confirm_stage
 from console.experiments.usecases.rollouts import (
     RolloutInput,
-    check_rollout_guardrails,
     complete_rollout,
-    confirm_stage,
     create_rollout,
     pause_rollout,
-    preview_stage,
     resume_rollout,
-    rollback_rollout,
-    run_due_rollouts,
 )
 from console.kernel.actor import Actor
 from console.kernel.errors import Conflict, InvalidInput, NotAllowed
@@ -39,7 +37,7 @@ from models import (
     SubscriptionEvent,
 )
 from models.db import read_session, unit_of_work
-from tests.integration.test_experiments import PERIOD_END, World, actor, build_world
+from tests.integration.experiments.test_experiments import PERIOD_END, World, actor, build_world
 
 pytestmark = pytest.mark.integration
 

@@ -63,7 +63,7 @@ class GroupOutcome:
         return getattr(self, flag) / self.customers
 
     def rates(self) -> dict[str, float]:
-        """The guardrail rates of the group (keys of ``experiments_common.RATE_LABELS``)."""
+        """The guardrail rates of the group (keys of ``domain.guardrails.RATE_LABELS``)."""
         return {"dispute_rate": self.rate("disputed"),
                 "payment_failure_rate": self.rate("payment_failed"),
                 "churn_rate": self.rate("churned"),

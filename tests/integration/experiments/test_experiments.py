@@ -11,24 +11,27 @@ import sqlalchemy as sa
 
 from console.audit import verify
 from console.experiments.domain import assign_arm
-from console.experiments.queries.results import refresh_results, simulate_experiment
-from console.experiments.usecases.experiments import (
-    ArmInput,
-    ExperimentInput,
+from console.experiments.queries.simulation import simulate_experiment
+from console.experiments.usecases.enrolment import assign, enroll_eligible, offered_version
+from console.experiments.usecases.experiment_approvals import (
     approve_request,
-    assign,
-    create_experiment,
-    enroll_eligible,
-    offered_version,
-    pause_experiment,
     reject_request,
     request_conclusion,
     request_start,
+    withdraw_request,
+)
+from console.experiments.usecases.experiment_lifecycle import (
+    pause_experiment,
     resume_experiment,
     roll_back_experiment,
     start_due_experiments,
-    withdraw_request,
 )
+from console.experiments.usecases.experiment_setup import (
+    ArmInput,
+    ExperimentInput,
+    create_experiment,
+)
+from console.experiments.usecases.result_refresh import refresh_results
 from console.kernel.actor import Actor
 from console.kernel.errors import Conflict, InvalidInput, NotAllowed
 from models import (

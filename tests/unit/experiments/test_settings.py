@@ -7,20 +7,19 @@ from decimal import Decimal
 
 import pytest
 
-from console.experiments.domain import GuardrailBreach
-from console.experiments.usecases.common import (
+from console.catalog import REGIONS, SEGMENTS
+from console.experiments.domain.eligibility import eligibility_text, normalize_eligibility
+from console.experiments.domain.formatting import pct, pts
+from console.experiments.domain.guardrail_report import GuardrailReport, GuardrailRow
+from console.experiments.domain.guardrails import (
+    GuardrailBreach,
     audit_safe,
-    check_key,
-    eligibility_text,
+    guardrails_from_form,
     guardrails_text,
-    normalize_eligibility,
     normalize_guardrails,
-    pct,
-    pts,
     thresholds,
 )
-from console.experiments.usecases.facade import guardrails_from_form
-from console.experiments.usecases.rollouts import GuardrailReport, GuardrailRow
+from console.experiments.domain.inputs import check_key
 from console.kernel.errors import InvalidInput
 
 
@@ -61,7 +60,8 @@ def test_form_guardrails_are_percentage_points():
 
 def test_eligibility_is_normalized_and_described():
     elig = normalize_eligibility({"segments": ["smb", "smb"], "regions": "emea",
-                                  "currencies": ["usd"], "new_customers_only": False})
+                                  "currencies": ["usd"], "new_customers_only": False},
+                                 segments=SEGMENTS, regions=REGIONS)
     assert elig == {"segments": ["smb"], "regions": ["emea"], "currencies": ["USD"],
                     "new_customers_only": False}
     assert eligibility_text(elig) == ("smb · emea · USD · new customers and existing ones at "
@@ -69,7 +69,7 @@ def test_eligibility_is_normalized_and_described():
     assert eligibility_text({}) == "any segment · any region · any currency · new customers only"
     for bad in ({"segments": ["huge"]}, {"currencies": ["XXX"]}, {"colour": "red"}):
         with pytest.raises(InvalidInput):
-            normalize_eligibility(bad)
+            normalize_eligibility(bad, segments=SEGMENTS, regions=REGIONS)
 
 
 @pytest.mark.parametrize(("key", "ok"), [("team-fee-2027", True), ("a_b", True), ("A", False),

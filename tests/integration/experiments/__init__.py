@@ -1,0 +1,1 @@
+"""Integration tests of the experiments area (SQLite and PostgreSQL)."""

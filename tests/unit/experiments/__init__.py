@@ -1,0 +1,1 @@
+"""Unit tests of the experiments area (pure domain, no database)."""
