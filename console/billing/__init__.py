@@ -64,10 +64,12 @@ from console.billing.usecases.credit_notes import (
     create_credit_note_view,
     reject_credit_note,
 )
+from console.billing.usecases.invoice_lines import (
+    edit_line_view,
+)
 from console.billing.usecases.invoices import (
     approve_many_view,
     approve_view,
-    edit_line_view,
     hold_view,
     issue_view,
     mark_paid_view,

@@ -10,9 +10,10 @@
   flight; running again skips every subscription that already has an invoice for the period
   (also enforced by the unique constraint on (subscription_id, period_start, period_end)), so
   re-running never duplicates.
-* Waves: a customer is released when ``bucket_bp(f"billrun:{id}", customer code) <
-  released_percent * 100``; :func:`release_wave` raises the share and the next run drafts the
-  rest. A run whose released share is below 100 % ends ``paused``, otherwise ``completed``.
+* Waves (:mod:`console.billing.domain.waves`): a customer is released when
+  ``bucket_bp(f"billrun:{id}", customer code) < released_percent * 100``;
+  :func:`release_wave` raises the share and the next run drafts the rest. A run whose
+  released share is below 100 % ends ``paused``, otherwise ``completed``.
 * Every draft starts in status ``draft`` with its review flags in ``invoice.flags``
   (``[{"code", "detail"}]``); the review queue shows ``draft`` and ``in_review`` (held).
 
@@ -37,6 +38,7 @@ from console.billing.domain.anomalies import InvoiceFacts, flag_invoice
 from console.billing.domain.charges import SubscriptionTerms, build_lines
 from console.billing.domain.lines import LineDraft, finalize, prepaid_credit_line, totals
 from console.billing.domain.periods import Period
+from console.billing.domain.waves import released
 from console.billing.queries.bill_runs import BillRunRow, bill_run_rows
 from console.billing.usecases.bill_run_inputs import (
     BillableSubscription,
@@ -47,7 +49,6 @@ from console.billing.usecases.bill_run_inputs import (
     load_inputs,
 )
 from console.kernel.actor import Actor, actor_for
-from console.kernel.buckets import bucket_bp
 from console.kernel.conditional import conditional_update
 from console.kernel.errors import InvalidInput, NotFound
 from console.kernel.permissions import require
@@ -61,16 +62,6 @@ from models.types import utcnow
 _PG_BILL_RUN_LOCK = 0x0B1112
 
 Progress = Callable[[int, int], None]
-
-
-def wave_key(bill_run_id: int) -> str:
-    """The hash key of a run's waves."""
-    return f"billrun:{bill_run_id}"
-
-
-def released(bill_run_id: int, customer_code: str, percent: int) -> bool:
-    """Whether a customer is inside the released share of a run."""
-    return bucket_bp(wave_key(bill_run_id), customer_code) < percent * 100
 
 
 def _run_json(run: BillRun) -> dict[str, Any]:
@@ -377,21 +368,8 @@ def start_bill_run_view(period_start: date, period_end: date, *, user_id: int,
                         wave_percent: int = 100) -> BillRunRow:
     """Page-facing :func:`start_bill_run` (then run :func:`run_bill_run` in a background task).
 
-    Unlike the Outcome-returning actions, the page needs the run's row to run it and to poll
-    its progress, so a refusal raises instead.
-
-    Args:
-        period_start: first day billed.
-        period_end: last day billed (inclusive).
-        user_id: the signed-in user.
-        wave_percent: share of customers released first.
-
-    Returns:
-        The run for display.
-
-    Raises:
-        NotAllowed: without run_billing.
-        InvalidInput: for a bad period or share.
+    A refusal raises (the page shows it) instead of returning an Outcome: the page needs the
+    run's row to run it and to poll its progress.
     """
     with unit_of_work() as s:
         run = start_bill_run(s, period_start=period_start, period_end=period_end,
@@ -400,16 +378,7 @@ def start_bill_run_view(period_start: date, period_end: date, *, user_id: int,
 
 
 def release_wave_view(bill_run_id: int, percent: int, *, user_id: int) -> BillRunRow:
-    """Page-facing :func:`release_wave` (raises like :func:`start_bill_run_view`).
-
-    Returns:
-        The run for display, ``pending`` until it runs again.
-
-    Raises:
-        NotFound: for an unknown run.
-        NotAllowed: without run_billing.
-        InvalidInput: when ``percent`` does not release more.
-    """
+    """Page-facing :func:`release_wave`; raises like :func:`start_bill_run_view`."""
     with unit_of_work() as s:
         run = release_wave(s, bill_run_id=bill_run_id, percent=percent,
                            actor=actor_for(s, user_id))
@@ -418,17 +387,7 @@ def release_wave_view(bill_run_id: int, percent: int, *, user_id: int) -> BillRu
 
 def run_bill_run_for_user(bill_run_id: int, *, user_id: int, progress: Progress | None = None,
                           batch: int = 500) -> RunOutcome:
-    """Page-facing :func:`run_bill_run` as a signed-in user (call it via asyncio.to_thread).
-
-    Args:
-        bill_run_id: the run.
-        user_id: the signed-in user (needs run_billing).
-        progress: called with ``(processed, total)`` after each committed batch.
-        batch: subscriptions per transaction.
-
-    Returns:
-        What the run did.
-    """
+    """Page-facing :func:`run_bill_run` as a signed-in user (call it via asyncio.to_thread)."""
     with read_session() as s:
         actor = actor_for(s, user_id)
     return run_bill_run(None, bill_run_id=bill_run_id, progress=progress, batch=batch,

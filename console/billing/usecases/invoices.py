@@ -1,5 +1,5 @@
-"""Invoice actions: approve, hold and release, edit a line, void, issue, mark paid or
-uncollectible.
+"""Invoice actions: approve, hold and release, void, issue, mark paid or uncollectible
+(editing a draft's lines is :mod:`console.billing.usecases.invoice_lines`).
 
 Every action is one transaction with one audit event, and uses optimistic concurrency: the
 caller passes the ``version`` it saw, the change is an ``UPDATE ... WHERE id = :id AND version
@@ -16,16 +16,14 @@ gap-free ``INV-YYYY-NNNNNN`` number. Issued invoices never change: corrections a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from console.audit import record
-from console.billing.domain.lines import LineDraft, LineKind, retax
+from console.billing.domain.lines import LineKind
 from console.billing.domain.numbering import INVOICE_SERIES
 from console.billing.domain.status import (
     InvoiceAction,
@@ -40,20 +38,27 @@ from console.kernel.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from console.kernel.outcome import Outcome, act
 from console.kernel.permissions import require
 from console.kernel.roles import Permission
-from console.money import round_minor
-from console.pricing import draw_down_credits
 from models import AuditEvent, Customer, Invoice, InvoiceLine, Payment
 from models.types import utcnow
 
 
-def _snapshot(inv: Invoice) -> dict[str, Any]:
+def invoice_json(inv: Invoice) -> dict[str, Any]:
+    """The invoice's state as its audit events record it (before/after)."""
     return {"status": inv.status, "version": inv.version, "number": inv.number,
             "subtotal_minor": inv.subtotal_minor, "tax_minor": inv.tax_minor,
             "total_minor": inv.total_minor, "credited_minor": inv.credited_minor,
             "paid_minor": inv.paid_minor, "hold_reason": inv.hold_reason}
 
 
-def _load(session: Session, invoice_id: int, version: int, action: InvoiceAction) -> Invoice:
+def load_for_action(session: Session, invoice_id: int, version: int, action: InvoiceAction
+                    ) -> Invoice:
+    """The invoice, freshly read, if the reviewer saw its current version and its status allows
+    ``action``.
+
+    Raises:
+        NotFound: for an unknown invoice.
+        Conflict: stale version, or a status that does not allow the action.
+    """
     inv = session.execute(sa.select(Invoice).where(Invoice.id == invoice_id)
                           .execution_options(populate_existing=True)).scalar_one_or_none()
     if inv is None:
@@ -66,7 +71,12 @@ def _load(session: Session, invoice_id: int, version: int, action: InvoiceAction
     return inv
 
 
-def _reason(reason: str | None, what: str) -> str:
+def required_reason(reason: str | None, what: str) -> str:
+    """The reason, stripped.
+
+    Raises:
+        InvalidInput: ``A reason is required to {what}.`` when it is empty.
+    """
     text = (reason or "").strip()
     if not text:
         raise InvalidInput(f"A reason is required to {what}.")
@@ -81,7 +91,7 @@ def approve_invoice(session: Session, *, invoice_id: int, version: int, actor: A
             edited the invoice.
     """
     require(session, actor, Permission.REVIEW_INVOICES, system=True)
-    inv = _load(session, invoice_id, version, InvoiceAction.APPROVE)
+    inv = load_for_action(session, invoice_id, version, InvoiceAction.APPROVE)
     if actor.user_id is not None and session.execute(
             sa.select(AuditEvent.id).where(AuditEvent.object_type == "invoice",
                                            AuditEvent.object_id == str(inv.id),
@@ -89,11 +99,11 @@ def approve_invoice(session: Session, *, invoice_id: int, version: int, actor: A
                                            AuditEvent.actor_id == actor.user_id).limit(1)
     ).first():
         raise NotAllowed("You edited this invoice; another reviewer must approve it.")
-    before = _snapshot(inv)
+    before = invoice_json(inv)
     conditional_update(session, inv, expect_version=version, status=InvoiceStatus.APPROVED.value,
                        approved_by=actor.user_id)
     record(session, actor=actor, action="invoice.approve", object_type="invoice",
-           object_id=inv.id, before=before, after=_snapshot(inv))
+           object_id=inv.id, before=before, after=invoice_json(inv))
     return inv
 
 
@@ -116,13 +126,13 @@ def hold_invoice(session: Session, *, invoice_id: int, version: int, reason: str
         Conflict: stale version, or a status that cannot be held.
     """
     require(session, actor, Permission.REVIEW_INVOICES, system=True)
-    text = _reason(reason, "put an invoice on hold")
-    inv = _load(session, invoice_id, version, InvoiceAction.HOLD)
-    before = _snapshot(inv)
+    text = required_reason(reason, "put an invoice on hold")
+    inv = load_for_action(session, invoice_id, version, InvoiceAction.HOLD)
+    before = invoice_json(inv)
     conditional_update(session, inv, expect_version=version, status=InvoiceStatus.IN_REVIEW.value,
                        hold_reason=text, approved_by=None)
     record(session, actor=actor, action="invoice.hold", object_type="invoice",
-           object_id=inv.id, before=before, after=_snapshot(inv), reason=text)
+           object_id=inv.id, before=before, after=invoice_json(inv), reason=text)
     return inv
 
 
@@ -144,118 +154,13 @@ def release_hold(session: Session, *, invoice_id: int, version: int, actor: Acto
         Conflict: stale version, or the invoice is not held.
     """
     require(session, actor, Permission.REVIEW_INVOICES, system=True)
-    inv = _load(session, invoice_id, version, InvoiceAction.RELEASE_HOLD)
-    before = _snapshot(inv)
+    inv = load_for_action(session, invoice_id, version, InvoiceAction.RELEASE_HOLD)
+    before = invoice_json(inv)
     conditional_update(session, inv, expect_version=version, status=InvoiceStatus.DRAFT.value,
                        hold_reason=None)
     record(session, actor=actor, action="invoice.release_hold", object_type="invoice",
-           object_id=inv.id, before=before, after=_snapshot(inv), reason=reason.strip())
+           object_id=inv.id, before=before, after=invoice_json(inv), reason=reason.strip())
     return inv
-
-
-def _line_draft(x: InvoiceLine) -> LineDraft:
-    return LineDraft(kind=x.kind, description=x.description, amount_minor=x.amount_minor,
-                     quantity=x.quantity, unit_amount=x.unit_amount, tax_rate=x.tax_rate,
-                     tax_minor=x.tax_minor)
-
-
-def _line_json(x: InvoiceLine) -> dict[str, Any]:
-    return {"line_id": x.id, "description": x.description, "quantity": x.quantity,
-            "amount_minor": x.amount_minor, "tax_minor": x.tax_minor}
-
-
-def edit_line(session: Session, *, invoice_id: int, version: int, line_id: int, reason: str,
-              actor: Actor, amount_minor: int | None = None, quantity: str | None = None,
-              description: str | None = None) -> Invoice:
-    """Edit a line of a draft or held invoice; tax, prepaid credit and totals are recomputed.
-
-    Changing only the quantity of a line with an exact unit price recomputes its amount
-    (``quantity * unit price``, rounded once); otherwise give the amount.
-
-    Raises:
-        InvalidInput: no reason, nothing to change, bad amount/quantity/description.
-        Conflict: stale version, or the invoice is approved/issued (issued never change).
-    """
-    require(session, actor, Permission.REVIEW_INVOICES, system=True)
-    text = _reason(reason, "edit an invoice line")
-    inv = _load(session, invoice_id, version, InvoiceAction.EDIT)
-    line = session.get(InvoiceLine, line_id)
-    if line is None or line.invoice_id != inv.id:
-        raise NotFound("That line is not on this invoice.")
-    if line.kind == LineKind.CREDIT:
-        raise InvalidInput("Prepaid credit is recomputed from the other lines; edit those.")
-    if amount_minor is None and quantity is None and description is None:
-        raise InvalidInput("Change the amount, quantity or description.")
-    if amount_minor is not None and (isinstance(amount_minor, bool)
-                                     or not isinstance(amount_minor, int)):
-        raise InvalidInput("The amount must be a whole number of minor units.")
-    new_qty = line.quantity
-    if quantity is not None:
-        try:
-            q = Decimal(str(quantity).strip())
-        except InvalidOperation:
-            raise InvalidInput(f"{quantity!r} is not a quantity.") from None
-        if not q.is_finite() or q < 0:
-            raise InvalidInput("The quantity must be a number, not negative.")
-        new_qty = format(q.normalize(), "f")
-        if amount_minor is None:
-            amount_minor = _amount_at_unit_price(line, q, inv.currency)
-    new_desc = line.description
-    if description is not None:
-        new_desc = description.strip()
-        if not new_desc or len(new_desc) > 500:
-            raise InvalidInput("The description must have 1 to 500 characters.")
-    before = {"invoice": _snapshot(inv), "line": _line_json(line)}
-    edited = retax(replace(_line_draft(line), amount_minor=(
-        line.amount_minor if amount_minor is None else amount_minor)), inv.currency)
-    line.quantity, line.description = new_qty, new_desc
-    line.amount_minor, line.tax_minor, line.edit_reason = (edited.amount_minor,
-                                                           edited.tax_minor, text)
-    session.flush()
-    _recompute(session, inv)
-    lines = session.execute(sa.select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)
-                            ).scalars().all()
-    subtotal = sum(x.amount_minor for x in lines)
-    tax = sum(x.tax_minor for x in lines)
-    conditional_update(session, inv, expect_version=version, subtotal_minor=subtotal, tax_minor=tax,
-                       total_minor=subtotal + tax)
-    record(session, actor=actor, action="invoice.edit_line", object_type="invoice",
-           object_id=inv.id, before=before,
-           after={"invoice": _snapshot(inv), "line": _line_json(line)}, reason=text)
-    return inv
-
-
-def _amount_at_unit_price(line: InvoiceLine, quantity: Decimal, currency: str) -> int:
-    """``quantity * unit price`` rounded once, when the line is priced linearly.
-
-    A line is linear when its current amount equals its quantity times its unit price
-    (standard prices); prorated, tiered or minimum lines are not, and need an amount.
-    """
-    try:
-        unit = Decimal(line.unit_amount)
-        old = Decimal(line.quantity)
-    except InvalidOperation:
-        unit = old = None
-    if unit is None or old is None or round_minor(old * unit, currency) != line.amount_minor:
-        raise InvalidInput("This line has no single unit price: give the new amount too.")
-    return round_minor(quantity * unit, currency)
-
-
-def _recompute(session: Session, inv: Invoice) -> None:
-    """Re-apply prepaid credit after an edit: the credit line never exceeds what is due."""
-    lines = session.execute(sa.select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)
-                            .order_by(InvoiceLine.position)).scalars().all()
-    credit = next((x for x in lines if x.kind == LineKind.CREDIT), None)
-    if credit is None:
-        return
-    cust = session.get(Customer, inv.customer_id)
-    available = cust.credit_balance_minor - credit.amount_minor  # credit lines are negative
-    due = sum(x.amount_minor + x.tax_minor for x in lines if x is not credit)
-    left, balance = draw_down_credits(charge_minor=max(0, due), credit_balance_minor=available)
-    applied = max(0, due) - left
-    credit.amount_minor = -applied
-    cust.credit_balance_minor = balance
-    session.flush()
 
 
 def void_invoice(session: Session, *, invoice_id: int, version: int, reason: str, actor: Actor
@@ -277,12 +182,12 @@ def void_invoice(session: Session, *, invoice_id: int, version: int, reason: str
         Conflict: stale version, a status that cannot be voided, or payments or credit notes.
     """
     require(session, actor, Permission.REVIEW_INVOICES, system=True)
-    text = _reason(reason, "void an invoice")
-    inv = _load(session, invoice_id, version, InvoiceAction.VOID)
+    text = required_reason(reason, "void an invoice")
+    inv = load_for_action(session, invoice_id, version, InvoiceAction.VOID)
     if inv.paid_minor or inv.credited_minor:
         raise Conflict("This invoice has payments or credit notes; it cannot be voided. "
                        "Use a credit note instead.")
-    before = _snapshot(inv)
+    before = invoice_json(inv)
     drawn = -sum(session.execute(sa.select(InvoiceLine.amount_minor).where(
         InvoiceLine.invoice_id == inv.id, InvoiceLine.kind == LineKind.CREDIT)).scalars())
     conditional_update(session, inv, expect_version=version, status=InvoiceStatus.VOID.value,
@@ -292,7 +197,7 @@ def void_invoice(session: Session, *, invoice_id: int, version: int, reason: str
         cust.credit_balance_minor += drawn
         cust.version += 1
     record(session, actor=actor, action="invoice.void", object_type="invoice", object_id=inv.id,
-           before=before, after={**_snapshot(inv), "credit_returned_minor": drawn}, reason=text)
+           before=before, after={**invoice_json(inv), "credit_returned_minor": drawn}, reason=text)
     return inv
 
 
@@ -317,17 +222,17 @@ def issue_invoice(session: Session, *, invoice_id: int, version: int, actor: Act
         Conflict: stale version, or the invoice is not approved.
     """
     require(session, actor, Permission.REVIEW_INVOICES, system=True)
-    inv = _load(session, invoice_id, version, InvoiceAction.ISSUE)
+    inv = load_for_action(session, invoice_id, version, InvoiceAction.ISSUE)
     when = now or utcnow()
     number = next_number(session, series=INVOICE_SERIES, year=when.year)
     cust = session.get(Customer, inv.customer_id)
-    before = _snapshot(inv)
+    before = invoice_json(inv)
     conditional_update(session, inv, expect_version=version, status=InvoiceStatus.ISSUED.value,
                        number=number, issued_at=when,
                        due_date=when.date() + timedelta(days=cust.payment_terms_days))
     record(session, actor=actor, action="invoice.issue", object_type="invoice",
            object_id=inv.id, before=before,
-           after={**_snapshot(inv), "issued_at": when, "due_date": inv.due_date})
+           after={**invoice_json(inv), "issued_at": when, "due_date": inv.due_date})
     return inv
 
 
@@ -350,8 +255,8 @@ def mark_paid(session: Session, *, invoice_id: int, version: int, actor: Actor,
         Conflict: stale version, or a status that cannot be paid.
     """
     require(session, actor, Permission.REVIEW_INVOICES, Permission.MANAGE_COLLECTIONS, system=True)
-    inv = _load(session, invoice_id, version, InvoiceAction.MARK_PAID)
-    before = _snapshot(inv)
+    inv = load_for_action(session, invoice_id, version, InvoiceAction.MARK_PAID)
+    before = invoice_json(inv)
     when = utcnow()
     balance = inv.total_minor - inv.credited_minor - inv.paid_minor
     if balance > 0:
@@ -362,7 +267,7 @@ def mark_paid(session: Session, *, invoice_id: int, version: int, actor: Actor,
                        paid_minor=inv.paid_minor + max(0, balance), paid_at=when)
     record(session, actor=actor, action="invoice.mark_paid", object_type="invoice",
            object_id=inv.id, before=before,
-           after={**_snapshot(inv), "payment_minor": max(0, balance)})
+           after={**invoice_json(inv), "payment_minor": max(0, balance)})
     return inv
 
 
@@ -385,13 +290,13 @@ def mark_uncollectible(session: Session, *, invoice_id: int, version: int, reaso
         Conflict: stale version, or a status that cannot be written off.
     """
     require(session, actor, Permission.REVIEW_INVOICES, Permission.MANAGE_COLLECTIONS, system=True)
-    text = _reason(reason, "mark an invoice uncollectible")
-    inv = _load(session, invoice_id, version, InvoiceAction.MARK_UNCOLLECTIBLE)
-    before = _snapshot(inv)
+    text = required_reason(reason, "mark an invoice uncollectible")
+    inv = load_for_action(session, invoice_id, version, InvoiceAction.MARK_UNCOLLECTIBLE)
+    before = invoice_json(inv)
     conditional_update(session, inv, expect_version=version,
                        status=InvoiceStatus.UNCOLLECTIBLE.value)
     record(session, actor=actor, action="invoice.mark_uncollectible", object_type="invoice",
-           object_id=inv.id, before=before, after=_snapshot(inv), reason=text)
+           object_id=inv.id, before=before, after=invoice_json(inv), reason=text)
     return inv
 
 
@@ -428,15 +333,6 @@ def release_hold_view(invoice_id: int, version: int, *, user_id: int, reason: st
     """Page-facing :func:`release_hold`."""
     return act(user_id, release_hold, done="Hold released.", object_id=invoice_id,
                invoice_id=invoice_id, version=version, reason=reason)
-
-
-def edit_line_view(invoice_id: int, version: int, line_id: int, reason: str, *, user_id: int,
-                   amount_minor: int | None = None, quantity: str | None = None,
-                   description: str | None = None) -> Outcome:
-    """Page-facing :func:`edit_line` (parse typed amounts with console.money.parse_major)."""
-    return act(user_id, edit_line, done="Line updated; tax and totals recomputed.",
-               object_id=invoice_id, invoice_id=invoice_id, version=version, line_id=line_id,
-               reason=reason, amount_minor=amount_minor, quantity=quantity, description=description)
 
 
 def void_view(invoice_id: int, version: int, reason: str, *, user_id: int) -> Outcome:

@@ -13,6 +13,7 @@ from console.billing.queries.exports import invoice_csv, invoice_pdf
 from console.billing.queries.invoice_detail import invoice_detail, line_events_view
 from console.billing.queries.review_queue import ReviewFilter, review_queue
 from console.billing.usecases import invoices as inv_svc
+from console.billing.usecases.invoice_lines import edit_line
 from console.kernel.actor import Actor
 from console.kernel.errors import Conflict, InvalidInput, NotAllowed
 from models import AuditEvent, Customer, Invoice, InvoiceLine, Payment
@@ -133,10 +134,10 @@ def test_edit_line_is_audited_and_recomputes_tax_and_totals(engine, world) -> No
             InvoiceLine.invoice_id == iid, InvoiceLine.kind == "usage")).scalar_one()
         line_id = usage_line.id
     with pytest.raises(InvalidInput), unit_of_work(engine) as s:
-        inv_svc.edit_line(s, invoice_id=iid, version=inv.version, line_id=line_id, reason="",
+        edit_line(s, invoice_id=iid, version=inv.version, line_id=line_id, reason="",
                           actor=world["fin"], amount_minor=1000)
     with unit_of_work(engine) as s:
-        inv_svc.edit_line(s, invoice_id=iid, version=inv.version, line_id=line_id,
+        edit_line(s, invoice_id=iid, version=inv.version, line_id=line_id,
                           reason="500 calls were a test", actor=world["fin"], quantity="1500")
     after = _inv(engine, iid)
     # 1500 calls * 0.01 = 15.00 (+1.50 tax); credit stays 10.00: 10000+1500-1000 + 1150.
@@ -171,7 +172,7 @@ def test_issued_invoice_cannot_be_edited(engine, world) -> None:
         ).first()
         line_id, amount = line.id, line.amount_minor
     with pytest.raises(Conflict, match="issued invoices never change"), unit_of_work(engine) as s:
-        inv_svc.edit_line(s, invoice_id=iid, version=issued.version, line_id=line_id,
+        edit_line(s, invoice_id=iid, version=issued.version, line_id=line_id,
                           reason="typo", actor=world["fin"], amount_minor=1)
     with read_session(engine) as s:
         assert s.get(InvoiceLine, line_id).amount_minor == amount
