@@ -21,7 +21,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from console.billing.usecases import bill_runs as billing
-from console.billing.usecases.usage import ingest, read_batch
+from console.billing.usecases.usage_import import ingest
+from console.billing.usecases.usage_records import read_batch
 from console.kernel.actor import Actor
 from models import (
     BillRun,

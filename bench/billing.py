@@ -68,7 +68,7 @@ def _median_ms(fn: Callable[[], object], repeat: int = 5) -> tuple[float, object
 def review_queue_timings(url: str, *, bill_run_id: int | None = None,
                          line: Line) -> dict[str, float]:
     """Time the review queue's page queries on ``url`` (every invoice, then one run's)."""
-    from console.billing.usecases.invoices import PAGE_SIZE, ReviewFilter, review_queue
+    from console.billing.queries.review_queue import PAGE_SIZE, ReviewFilter, review_queue
     from models.db import make_engine, read_session
 
     engine = make_engine(url)

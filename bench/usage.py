@@ -29,7 +29,8 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from console.billing.usecases.usage import import_usage_file, period_bounds
+from console.billing.queries.usage_aggregates import period_bounds
+from console.billing.usecases.usage_import import import_usage_file
 from console.kernel.actor import Actor
 from models import Customer, Meter, UsageDaily, UsageEvent, UsageImport
 from models.db import make_engine, unit_of_work

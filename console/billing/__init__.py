@@ -7,15 +7,50 @@ from console.billing.domain.status import (
     CreditNoteStatus,
     InvoiceStatus,
 )
+from console.billing.queries.bill_runs import (
+    BillRunRow,
+    bill_run_view,
+    bill_runs_view,
+)
+from console.billing.queries.credit_notes import (
+    approval_threshold_minor,
+    credited_per_line,
+    pending_credits_view,
+    preview_credit,
+)
 from console.billing.queries.exports import (
     invoice_csv_file,
     invoice_pdf_file,
 )
+from console.billing.queries.invoice_detail import (
+    CreditNoteRow,
+    FlagView,
+    InvoiceSummary,
+    LineView,
+    invoice_detail_view,
+    line_events_view,
+)
+from console.billing.queries.review_queue import (
+    SORTS,
+    Choice,
+    ReviewFilter,
+    ReviewPage,
+    ReviewRow,
+    review_choices,
+    review_page,
+)
+from console.billing.queries.usage_events import (
+    DailyPoint,
+    EventRow,
+    daily_usage,
+    usage_events,
+)
+from console.billing.queries.usage_imports import (
+    ImportRow,
+    recent_imports_view,
+)
 from console.billing.usecases.bill_runs import (
-    BillRunRow,
     RunOutcome,
-    bill_run_view,
-    bill_runs_view,
     release_wave,
     release_wave_view,
     run_bill_run,
@@ -24,51 +59,30 @@ from console.billing.usecases.bill_runs import (
     start_bill_run_view,
 )
 from console.billing.usecases.credit_notes import (
-    approval_threshold_minor,
     approve_credit_note,
     create_credit_note,
     create_credit_note_view,
-    pending_credits_view,
-    preview_credit,
     reject_credit_note,
 )
+from console.billing.usecases.invoice_lines import (
+    edit_line_view,
+)
 from console.billing.usecases.invoices import (
-    SORTS,
-    Choice,
-    CreditNoteRow,
-    FlagView,
-    InvoiceSummary,
-    LineView,
-    ReviewFilter,
-    ReviewPage,
-    ReviewRow,
     approve_many_view,
     approve_view,
-    credited_per_line,
-    edit_line_view,
     hold_view,
-    invoice_detail_view,
     issue_view,
-    line_events_view,
     mark_paid_view,
     mark_uncollectible,
     mark_uncollectible_view,
     release_hold_view,
-    review_choices,
-    review_page,
     void_view,
 )
-from console.billing.usecases.usage import (
-    DailyPoint,
-    EventRow,
+from console.billing.usecases.usage_import import (
     ImportReport,
-    ImportRow,
-    daily_usage,
     import_usage_file,
     import_usage_upload,
     ingest_batch,
-    recent_imports_view,
-    usage_events,
 )
 
 __all__ = [

@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from console.billing.usecases.usage import ImportReport, ingest, read_batch
+from console.billing.usecases.usage_import import ImportReport, ingest
+from console.billing.usecases.usage_records import read_batch
 from console.kernel.actor import Actor
 from models import (
     Customer,

@@ -12,6 +12,7 @@ Public API:
 * :mod:`console.billing.domain.anomalies`: :func:`flag_invoice`, :class:`AnomalyPolicy`.
 * :mod:`console.billing.domain.numbering`: :func:`format_number` (``INV-2026-000001``).
 * :mod:`console.billing.domain.credit_notes`: :func:`plan_credit` (caps, proportional tax).
+* :mod:`console.billing.domain.waves`: :func:`released` (which customers a bill run drafts).
 """
 
 from console.billing.domain.anomalies import (
@@ -55,6 +56,7 @@ from console.billing.domain.status import (
     transition,
 )
 from console.billing.domain.tax import line_tax_minor
+from console.billing.domain.waves import released, wave_key
 
 __all__ = [
     "CREDIT_NOTE_SERIES",
@@ -89,7 +91,9 @@ __all__ = [
     "month_period",
     "plan_credit",
     "prepaid_credit_line",
+    "released",
     "select_prices",
     "totals",
     "transition",
+    "wave_key",
 ]

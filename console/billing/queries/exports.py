@@ -128,6 +128,9 @@ def invoice_pdf(session: Session, invoice_id: int) -> bytes:
     return bytes(pdf.output())
 
 
+# --- page-facing
+
+
 def invoice_csv_file(invoice_id: int) -> ExportFile:
     """Page-facing: the CSV export for download."""
     with read_session() as s:

@@ -3,6 +3,9 @@
 A bill run over 100,000 subscriptions reads subscriptions, version changes, prices, meters,
 tax rates, the period's usage aggregates, invoice history and trailing usage each with a
 single query (or a handful), never per customer.
+
+These reads serve only the bill run (:mod:`console.billing.usecases.bill_runs`), which loads
+them once and writes from them, so they live beside it rather than among the page queries.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from sqlmodel import Session
 from console.billing.domain.anomalies import AnomalyPolicy
 from console.billing.domain.charges import MeterInfo, MeterUsage, PriceTerm, Rater
 from console.billing.domain.periods import Period, VersionChange, previous_periods
-from console.billing.usecases.usage import aggregate_usage, event_quantities
+from console.billing.queries.usage_aggregates import aggregate_usage, event_quantities
 from console.kernel.policy import policy
 from models import (
     Customer,
@@ -117,7 +120,17 @@ class BillRunInputs:
 
 def load_inputs(session: Session, period: Period, subs: list[BillableSubscription]
                 ) -> BillRunInputs:
-    """Load the inputs of a bill run for ``subs`` (bulk queries only)."""
+    """Load the inputs of a bill run for ``subs`` (bulk queries only).
+
+    Args:
+        session: any session.
+        period: the billed period.
+        subs: the subscriptions to bill (:func:`load_billable`).
+
+    Returns:
+        Version changes, prices, meters, tax rates, usage, invoice history, trailing usage and
+        the anomaly policy, keyed for lookups in memory.
+    """
     out = BillRunInputs(period=period)
     out.policy = AnomalyPolicy.from_setting(policy(session, "anomaly", ANOMALY_DEFAULTS))
     sub_ids = {s.id for s in subs}

@@ -3,22 +3,25 @@
 * :func:`start_bill_run` creates the run for a period (or returns the existing one: a period
   has at most one run), with the share of customers released first (waves).
 * :func:`run_bill_run` drafts the invoices of the released customers. It bulk-loads its inputs
-  once (:mod:`console.billing.usecases.bill_run_inputs`), computes in memory with the pure rules of
-  :mod:`console.billing`, and writes in batches: each batch is its own transaction holding the
-  invoices, their lines, one audit event per invoice, the prepaid credit drawn and the run's
-  ``processed`` counter. A crash loses at most the batch in flight; running again skips every
-  subscription that already has an invoice for the period (also enforced by the unique
-  constraint on (subscription_id, period_start, period_end)), so re-running never duplicates.
-* Waves: a customer is released when ``bucket_bp(f"billrun:{id}", customer code) <
-  released_percent * 100``; :func:`release_wave` raises the share and the next run drafts the
-  rest. A run whose released share is below 100 % ends ``paused``, otherwise ``completed``.
+  once (:mod:`console.billing.usecases.bill_run_inputs`), computes in memory with the pure
+  rules of :mod:`console.billing.domain`, and writes in batches: each batch is its own
+  transaction holding the invoices, their lines, one audit event per invoice, the prepaid
+  credit drawn and the run's ``processed`` counter. A crash loses at most the batch in
+  flight; running again skips every subscription that already has an invoice for the period
+  (also enforced by the unique constraint on (subscription_id, period_start, period_end)), so
+  re-running never duplicates.
+* Waves (:mod:`console.billing.domain.waves`): a customer is released when
+  ``bucket_bp(f"billrun:{id}", customer code) < released_percent * 100``;
+  :func:`release_wave` raises the share and the next run drafts the rest. A run whose
+  released share is below 100 % ends ``paused``, otherwise ``completed``.
 * Every draft starts in status ``draft`` with its review flags in ``invoice.flags``
   (``[{"code", "detail"}]``); the review queue shows ``draft`` and ``in_review`` (held).
+
+The runs as the page lists them are :mod:`console.billing.queries.bill_runs`.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +38,8 @@ from console.billing.domain.anomalies import InvoiceFacts, flag_invoice
 from console.billing.domain.charges import SubscriptionTerms, build_lines
 from console.billing.domain.lines import LineDraft, finalize, prepaid_credit_line, totals
 from console.billing.domain.periods import Period
+from console.billing.domain.waves import released
+from console.billing.queries.bill_runs import BillRunRow, bill_run_rows
 from console.billing.usecases.bill_run_inputs import (
     BillableSubscription,
     BillRunInputs,
@@ -44,7 +49,6 @@ from console.billing.usecases.bill_run_inputs import (
     load_inputs,
 )
 from console.kernel.actor import Actor, actor_for
-from console.kernel.buckets import bucket_bp
 from console.kernel.conditional import conditional_update
 from console.kernel.errors import InvalidInput, NotFound
 from console.kernel.permissions import require
@@ -54,22 +58,10 @@ from models import BillRun, Customer, Invoice, InvoiceLine
 from models.db import get_engine, read_session, unit_of_work
 from models.types import utcnow
 
-log = logging.getLogger(__name__)
-
 #: Serialises batches of the same bill run across PostgreSQL sessions (two runners at once).
 _PG_BILL_RUN_LOCK = 0x0B1112
 
 Progress = Callable[[int, int], None]
-
-
-def wave_key(bill_run_id: int) -> str:
-    """The hash key of a run's waves."""
-    return f"billrun:{bill_run_id}"
-
-
-def released(bill_run_id: int, customer_code: str, percent: int) -> bool:
-    """Whether a customer is inside the released share of a run."""
-    return bucket_bp(wave_key(bill_run_id), customer_code) < percent * 100
 
 
 def _run_json(run: BillRun) -> dict[str, Any]:
@@ -255,8 +247,16 @@ class DraftInvoice:
 
 def compute_draft(sub: BillableSubscription, inputs: BillRunInputs, *, credit_balance_minor: int
                   ) -> tuple[DraftInvoice, int]:
-    """Compute one subscription's draft (pure given the inputs); returns it and the balance
-    left."""
+    """Compute one subscription's draft (pure given the inputs).
+
+    Args:
+        sub: the subscription to bill.
+        inputs: the run's inputs (:func:`console.billing.usecases.bill_run_inputs.load_inputs`).
+        credit_balance_minor: the customer's prepaid credit before this draft.
+
+    Returns:
+        The draft, and the customer's prepaid credit left after it.
+    """
     currency = sub.currency
     draft = build_lines(_terms(sub, inputs), period=inputs.period,
                         prices_by_version=inputs.prices, meters=inputs.meters,
@@ -361,90 +361,28 @@ def _write_batch(session: Session, *, run_id: int, chunk: list[BillableSubscript
     return len(audits), len(existing) + len(drafts) - len(audits)
 
 
-# ----------------------------------------------------------------------------- page-facing
-
-
-@dataclass(frozen=True)
-class BillRunRow:
-    """A bill run for display."""
-
-    id: int
-    period: str
-    status: str
-    released: str
-    released_percent: int
-    processed: int
-    total: int
-    progress: str
-    invoices: int
-    flagged: int
-    created: str
-    error: str
-
-
-def _bill_run_rows(session: Session, runs: list[BillRun]) -> list[BillRunRow]:
-    ids = [r.id for r in runs]
-    counts: dict[int, tuple[int, int]] = {}
-    if ids:
-        flagged = sa.func.sum(sa.case((sa.func.length(sa.cast(Invoice.flags, sa.Text)) > 2, 1),
-                                      else_=0))
-        for rid, n, f in session.execute(
-                sa.select(Invoice.bill_run_id, sa.func.count(), flagged)
-                .where(Invoice.bill_run_id.in_(ids)).group_by(Invoice.bill_run_id)).all():
-            counts[rid] = (int(n), int(f or 0))
-    out = []
-    for r in runs:
-        n, f = counts.get(r.id, (0, 0))
-        pct = f"{(100 * r.processed // r.total) if r.total else 100}%"
-        out.append(BillRunRow(r.id, f"{r.period_start:%Y-%m-%d} – {r.period_end:%Y-%m-%d}",
-                              r.status, f"{r.released_percent}%", r.released_percent,
-                              r.processed, r.total, pct, n, f,
-                              r.created_at.strftime("%Y-%m-%d %H:%M UTC"), r.error or ""))
-    return out
-
-
-def list_bill_runs(session: Session, *, limit: int = 50) -> list[BillRunRow]:
-    """The latest bill runs, newest period first."""
-    runs = session.execute(sa.select(BillRun).order_by(BillRun.period_start.desc(),
-                                                       BillRun.id.desc()).limit(limit)
-                           ).scalars().all()
-    return _bill_run_rows(session, list(runs))
-
-
-def bill_runs_view(limit: int = 50) -> list[BillRunRow]:
-    """Page-facing :func:`list_bill_runs`."""
-    with read_session() as s:
-        return list_bill_runs(s, limit=limit)
-
-
-def bill_run_view(bill_run_id: int) -> BillRunRow:
-    """Page-facing: one bill run (for polling progress).
-
-    Raises:
-        NotFound: for an unknown run.
-    """
-    with read_session() as s:
-        run = s.get(BillRun, bill_run_id)
-        if run is None:
-            raise NotFound(f"No bill run with id {bill_run_id}.")
-        return _bill_run_rows(s, [run])[0]
+# --- page-facing
 
 
 def start_bill_run_view(period_start: date, period_end: date, *, user_id: int,
                         wave_percent: int = 100) -> BillRunRow:
-    """Page-facing :func:`start_bill_run` (then run :func:`run_bill_run` in a background task)."""
+    """Page-facing :func:`start_bill_run` (then run :func:`run_bill_run` in a background task).
+
+    A refusal raises (the page shows it) instead of returning an Outcome: the page needs the
+    run's row to run it and to poll its progress.
+    """
     with unit_of_work() as s:
         run = start_bill_run(s, period_start=period_start, period_end=period_end,
                              actor=actor_for(s, user_id), wave_percent=wave_percent)
-        return _bill_run_rows(s, [run])[0]
+        return bill_run_rows(s, [run])[0]
 
 
 def release_wave_view(bill_run_id: int, percent: int, *, user_id: int) -> BillRunRow:
-    """Page-facing :func:`release_wave`."""
+    """Page-facing :func:`release_wave`; raises like :func:`start_bill_run_view`."""
     with unit_of_work() as s:
         run = release_wave(s, bill_run_id=bill_run_id, percent=percent,
                            actor=actor_for(s, user_id))
-        return _bill_run_rows(s, [run])[0]
+        return bill_run_rows(s, [run])[0]
 
 
 def run_bill_run_for_user(bill_run_id: int, *, user_id: int, progress: Progress | None = None,

@@ -18,35 +18,36 @@ Rules:
   part of the credit that exceeds what was still open (the invoice was already paid) becomes
   prepaid credit on the customer's balance, used by the next bill run.
 * Disputes call :func:`create_credit_note` with ``dispute_id``; support users may create
-  credits for disputes (finance approval still applies above the threshold).
+  credits for disputes (finance approval still applies above the threshold). The pages'
+  approve/reject decisions go through :mod:`console.disputes.usecases.credit_decisions`
+  (a dispute's credit is decided through its case).
+
+The caps, the threshold and the pending list are reads
+(:mod:`console.billing.queries.credit_notes`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from console.audit import record
-from console.billing.domain.credit_notes import (
-    CreditableLine,
-    CreditNoteError,
-    CreditPlan,
-    plan_credit,
-)
 from console.billing.domain.numbering import CREDIT_NOTE_SERIES
 from console.billing.domain.status import CreditNoteStatus, InvoiceAction, InvoiceStatus, can
-from console.billing.usecases.invoices import credited_per_line
+from console.billing.queries.credit_notes import (
+    approval_threshold_minor,
+    pending_total_minor,
+    plan_for,
+)
 from console.billing.usecases.numbering import next_number
 from console.kernel.actor import Actor
 from console.kernel.conditional import check_version, conditional_update
-from console.kernel.errors import Conflict, InvalidInput, NotAllowed, NotFound, ServiceError
+from console.kernel.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from console.kernel.outcome import Outcome, act
 from console.kernel.permissions import require, roles_of
-from console.kernel.policy import policy
 from console.kernel.roles import Permission, Role
 from console.money import format_minor
 from models import (
@@ -56,53 +57,8 @@ from models import (
     CreditNoteLine,
     Customer,
     Invoice,
-    InvoiceLine,
-    User,
 )
-from models.db import read_session
 from models.types import utcnow
-
-THRESHOLD_DEFAULTS = {"credit_note_minor": 50_000}
-
-
-def approval_threshold_minor(session: Session) -> int:
-    """Credits above this total (minor units) need a second finance user."""
-    value = policy(session, "approval_thresholds", THRESHOLD_DEFAULTS).get("credit_note_minor")
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return THRESHOLD_DEFAULTS["credit_note_minor"]
-
-
-def _pending_total(session: Session, invoice_id: int, *, exclude: int | None = None) -> int:
-    conds = [CreditNote.invoice_id == invoice_id,
-             CreditNote.status == CreditNoteStatus.PENDING_APPROVAL.value]
-    if exclude is not None:
-        conds.append(CreditNote.id != exclude)
-    return int(session.execute(sa.select(sa.func.coalesce(sa.func.sum(CreditNote.total_minor), 0))
-                               .where(*conds)).scalar_one())
-
-
-def _creditable(session: Session, inv: Invoice) -> list[CreditableLine]:
-    credited = credited_per_line(session, inv.id)
-    lines = session.execute(sa.select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)
-                            .order_by(InvoiceLine.position, InvoiceLine.id)).scalars().all()
-    return [CreditableLine(x.id, x.description, x.amount_minor, x.tax_minor,
-                           *credited.get(x.id, (0, 0))) for x in lines]
-
-
-def plan_for(session: Session, inv: Invoice, *, lines: Mapping[int, int] | None, full: bool
-             ) -> CreditPlan:
-    """Validate a requested credit against every cap (raises InvalidInput with the reason)."""
-    if not can(inv.status, InvoiceAction.CREDIT):
-        raise Conflict("Credit notes apply to issued or paid invoices only; this invoice is "
-                       f"{inv.status.replace('_', ' ')}.")
-    remaining = inv.total_minor - inv.credited_minor - _pending_total(session, inv.id)
-    try:
-        return plan_credit(lines=_creditable(session, inv), requested=lines, full=full,
-                           invoice_remaining_minor=remaining, currency=inv.currency)
-    except CreditNoteError as exc:
-        raise InvalidInput(str(exc)) from None
 
 
 def _note_json(note: CreditNote) -> dict[str, Any]:
@@ -263,7 +219,7 @@ def approve_credit_note(session: Session, *, credit_note_id: int, version: int, 
                           .execution_options(populate_existing=True)).scalar_one()
     if not can(inv.status, InvoiceAction.CREDIT):
         raise Conflict(f"The invoice is {inv.status}; this credit can no longer be issued.")
-    room = inv.total_minor - inv.credited_minor - _pending_total(session, inv.id,
+    room = inv.total_minor - inv.credited_minor - pending_total_minor(session, inv.id,
                                                                  exclude=note.id)
     if note.total_minor > room:
         raise Conflict(f"The invoice has only {format_minor(max(0, room), inv.currency)} left "
@@ -274,7 +230,23 @@ def approve_credit_note(session: Session, *, credit_note_id: int, version: int, 
 
 def reject_credit_note(session: Session, *, credit_note_id: int, version: int, actor: Actor,
                        reason: str) -> CreditNote:
-    """Reject a pending credit (another finance user; reason required)."""
+    """Reject a pending credit (another finance user; reason required).
+
+    Args:
+        session: an open unit of work.
+        credit_note_id: the pending credit note.
+        version: the version the user saw.
+        actor: who rejects it (finance, not its creator).
+        reason: why (required).
+
+    Returns:
+        The credit note, now ``rejected``.
+
+    Raises:
+        InvalidInput: no reason.
+        NotAllowed: the creator, a non-finance user, or a system actor.
+        Conflict: stale version, or the credit is not pending.
+    """
     text = (reason or "").strip()
     if not text:
         raise InvalidInput("A reason is required to reject a credit.")
@@ -285,89 +257,19 @@ def reject_credit_note(session: Session, *, credit_note_id: int, version: int, a
     return note
 
 
-# ----------------------------------------------------------------------------- page-facing
-
-
-@dataclass(frozen=True)
-class CreditPreview:
-    """What a requested credit would come to (shown before confirming)."""
-
-    ok: bool
-    message: str
-    amount: str = ""
-    tax: str = ""
-    total: str = ""
-    total_minor: int = 0
-    needs_approval: bool = False
-
-
-@dataclass(frozen=True)
-class PendingCreditRow:
-    """A credit waiting for approval."""
-
-    id: int
-    version: int
-    invoice_id: int
-    invoice_number: str
-    customer: str
-    total: str
-    total_minor: int
-    reason: str
-    requested_by: str
-    requested_by_id: int
-    created: str
-
-
-def preview_credit(invoice_id: int, *, lines: Mapping[int, int] | None = None,
-                   full: bool = False) -> CreditPreview:
-    """Page-facing: validate a credit and show its totals without writing anything."""
-    with read_session() as s:
-        inv = s.get(Invoice, invoice_id)
-        if inv is None:
-            return CreditPreview(False, f"No invoice with id {invoice_id}.")
-        try:
-            plan = plan_for(s, inv, lines=None if full else lines, full=full)
-        except ServiceError as exc:
-            return CreditPreview(False, str(exc))
-        cur = inv.currency
-        return CreditPreview(True, "", format_minor(plan.amount_minor, cur),
-                             format_minor(plan.tax_minor, cur),
-                             format_minor(plan.total_minor, cur), plan.total_minor,
-                             plan.total_minor > approval_threshold_minor(s))
+# --- page-facing
 
 
 def create_credit_note_view(invoice_id: int, *, user_id: int, reason: str,
                             lines: Mapping[int, int] | None = None, full: bool = False,
                             dispute_id: int | None = None) -> Outcome:
-    """Page-facing :func:`create_credit_note`."""
+    """Page-facing :func:`create_credit_note`.
+
+    Returns:
+        The outcome; its message says whether the note was issued or waits for approval.
+    """
     def done(note: CreditNote) -> str:
         return (f"Credit note {note.number} issued." if note.number
                 else "Credit note waits for a second finance user's approval.")
     return act(user_id, create_credit_note, done=done, invoice_id=invoice_id, reason=reason,
                lines=lines, full=full, dispute_id=dispute_id)
-
-
-def pending_credits(session: Session, *, limit: int = 100, invoice_id: int | None = None
-                    ) -> list[PendingCreditRow]:
-    """Credits waiting for approval, oldest first (only one invoice's when ``invoice_id``)."""
-    conds = [CreditNote.status == CreditNoteStatus.PENDING_APPROVAL.value]
-    if invoice_id is not None:
-        conds.append(CreditNote.invoice_id == invoice_id)
-    rows = session.execute(
-        sa.select(CreditNote, Invoice.number, Customer.name, User.email)
-        .join(Invoice, Invoice.id == CreditNote.invoice_id)
-        .join(Customer, Customer.id == CreditNote.customer_id)
-        .join(User, User.id == CreditNote.created_by)
-        .where(*conds)
-        .order_by(CreditNote.id).limit(limit)).all()
-    return [PendingCreditRow(n.id, n.version, n.invoice_id, number or "", cname,
-                             format_minor(n.total_minor, n.currency), n.total_minor, n.reason,
-                             email, n.created_by, n.created_at.strftime("%Y-%m-%d %H:%M"))
-            for n, number, cname, email in rows]
-
-
-def pending_credits_view(limit: int = 100, *, invoice_id: int | None = None
-                         ) -> list[PendingCreditRow]:
-    """Page-facing :func:`pending_credits`."""
-    with read_session() as s:
-        return pending_credits(s, limit=limit, invoice_id=invoice_id)

@@ -24,6 +24,14 @@ def next_number(session: Session, *, series: str, year: int) -> str:
     ... FOR UPDATE`` on PostgreSQL; on SQLite the unit of work already holds the write lock
     (``BEGIN IMMEDIATE``). A rolled-back transaction gives its number back, so numbers have no
     gaps.
+
+    Args:
+        session: the caller's unit of work.
+        series: ``INV`` or ``CN`` (see :mod:`console.billing.domain.numbering`).
+        year: the year the number belongs to.
+
+    Returns:
+        The formatted number, e.g. ``INV-2026-000001``.
     """
     insert = _dialect_insert(session)
     session.execute(insert(InvoiceNumberSequence).values(series=series, year=year, last_number=0)

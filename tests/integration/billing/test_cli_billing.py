@@ -16,7 +16,7 @@ from models.db import read_session, unit_of_work
 from tests.integration import billing_fixtures as bf
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 HEADER = "customer_code,event_type,quantity,timestamp,idempotency_key,properties\n"
 
 

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from console.audit import verify
+from console.billing.queries import credit_notes as cn_queries
 from console.billing.usecases import credit_notes as cn_svc
 from console.billing.usecases import invoices as inv_svc
 from console.disputes.usecases import credit_decisions
@@ -143,7 +144,7 @@ def test_large_credit_needs_a_second_finance_user(engine) -> None:
     with read_session(engine) as s:
         assert s.get(CreditNote, note_id).status == "pending_approval"
         assert _count(engine, Approval) == 0
-        rows = cn_svc.pending_credits(s)
+        rows = cn_queries.pending_credits(s)
         assert [r.id for r in rows] == [note_id] and rows[0].total == "$110.00"
     with pytest.raises(Conflict), unit_of_work(engine) as s:
         cn_svc.approve_credit_note(s, credit_note_id=note_id, version=version + 7,
@@ -236,5 +237,5 @@ def test_support_credits_a_dispute_below_the_threshold(engine) -> None:
     with read_session(engine) as s:
         note = s.get(CreditNote, outcome.object_id)
         assert (note.dispute_id, note.total_minor) == (dispute_id, 550)
-    preview = cn_svc.preview_credit(w["invoice_id"], full=True)
+    preview = cn_queries.preview_credit(w["invoice_id"], full=True)
     assert preview.ok and preview.total == "$126.50" and not preview.needs_approval

@@ -10,7 +10,10 @@ import sqlalchemy as sa
 
 from console.audit import verify
 from console.billing.queries.exports import invoice_csv, invoice_pdf
+from console.billing.queries.invoice_detail import invoice_detail, line_events_view
+from console.billing.queries.review_queue import ReviewFilter, review_queue
 from console.billing.usecases import invoices as inv_svc
+from console.billing.usecases.invoice_lines import edit_line
 from console.kernel.actor import Actor
 from console.kernel.errors import Conflict, InvalidInput, NotAllowed
 from models import AuditEvent, Customer, Invoice, InvoiceLine, Payment
@@ -131,10 +134,10 @@ def test_edit_line_is_audited_and_recomputes_tax_and_totals(engine, world) -> No
             InvoiceLine.invoice_id == iid, InvoiceLine.kind == "usage")).scalar_one()
         line_id = usage_line.id
     with pytest.raises(InvalidInput), unit_of_work(engine) as s:
-        inv_svc.edit_line(s, invoice_id=iid, version=inv.version, line_id=line_id, reason="",
+        edit_line(s, invoice_id=iid, version=inv.version, line_id=line_id, reason="",
                           actor=world["fin"], amount_minor=1000)
     with unit_of_work(engine) as s:
-        inv_svc.edit_line(s, invoice_id=iid, version=inv.version, line_id=line_id,
+        edit_line(s, invoice_id=iid, version=inv.version, line_id=line_id,
                           reason="500 calls were a test", actor=world["fin"], quantity="1500")
     after = _inv(engine, iid)
     # 1500 calls * 0.01 = 15.00 (+1.50 tax); credit stays 10.00: 10000+1500-1000 + 1150.
@@ -169,7 +172,7 @@ def test_issued_invoice_cannot_be_edited(engine, world) -> None:
         ).first()
         line_id, amount = line.id, line.amount_minor
     with pytest.raises(Conflict, match="issued invoices never change"), unit_of_work(engine) as s:
-        inv_svc.edit_line(s, invoice_id=iid, version=issued.version, line_id=line_id,
+        edit_line(s, invoice_id=iid, version=issued.version, line_id=line_id,
                           reason="typo", actor=world["fin"], amount_minor=1)
     with read_session(engine) as s:
         assert s.get(InvoiceLine, line_id).amount_minor == amount
@@ -226,38 +229,38 @@ def test_bulk_approve_reports_each_outcome(engine, world) -> None:
 
 def test_review_queue_filters_sorts_and_pages(engine, world) -> None:
     with read_session(engine) as s:
-        rows, total = inv_svc.review_queue(s)
+        rows, total = review_queue(s)
         assert total == 6  # February and March drafts
-        rows, total = inv_svc.review_queue(
-            s, filters=inv_svc.ReviewFilter(bill_run_id=world["run_id"]), sort="amount",
+        rows, total = review_queue(
+            s, filters=ReviewFilter(bill_run_id=world["run_id"]), sort="amount",
             descending=True)
         assert total == 3
         assert [r.total_minor for r in rows] == sorted((r.total_minor for r in rows),
                                                        reverse=True)
-        rows, total = inv_svc.review_queue(s, filters=inv_svc.ReviewFilter(customer="acme"))
+        rows, total = review_queue(s, filters=ReviewFilter(customer="acme"))
         assert total == 2 and {r.customer_code for r in rows} == {"ACME"}
-        rows, total = inv_svc.review_queue(
-            s, filters=inv_svc.ReviewFilter(min_amount_minor=12000, max_amount_minor=12200))
+        rows, total = review_queue(
+            s, filters=ReviewFilter(min_amount_minor=12000, max_amount_minor=12200))
         assert {r.customer_code for r in rows} == {"ACME"}
-        rows, total = inv_svc.review_queue(s, sort="customer", descending=False, page=1,
+        rows, total = review_queue(s, sort="customer", descending=False, page=1,
                                            page_size=4)
         assert total == 6 and len(rows) == 2
         assert [r.customer_name for r in rows] == ["Initech", "Initech"]
         # Only February's drafts are the first invoices on the plan version.
-        rows, total = inv_svc.review_queue(
-            s, filters=inv_svc.ReviewFilter(flag="first_on_version"))
+        rows, total = review_queue(
+            s, filters=ReviewFilter(flag="first_on_version"))
         assert total == 3 and all(r.period.startswith("2026-02") for r in rows)
-        rows, _ = inv_svc.review_queue(s, sort="flags")
+        rows, _ = review_queue(s, sort="flags")
         assert rows[0].flag_count >= rows[-1].flag_count
         plan_id = s.execute(sa.select(bf.Plan.id)).scalar_one()
-        assert inv_svc.review_queue(s, filters=inv_svc.ReviewFilter(plan_id=plan_id))[1] == 6
-        assert inv_svc.review_queue(s, filters=inv_svc.ReviewFilter(status="approved"))[1] == 0
+        assert review_queue(s, filters=ReviewFilter(plan_id=plan_id))[1] == 6
+        assert review_queue(s, filters=ReviewFilter(status="approved"))[1] == 0
 
 
 def test_invoice_detail_and_exports(engine, world) -> None:
     iid = world["ids"]["ACME"]
     with read_session(engine) as s:
-        d = inv_svc.invoice_detail(s, iid)
+        d = invoice_detail(s, iid)
         assert d.customer_code == "ACME" and d.total == "$122.00"
         assert [line.kind for line in d.lines] == ["recurring", "usage", "credit"]
         assert d.lines[1].breakdown == ("units 2000 at 0.01 = 20.00",)
@@ -272,7 +275,7 @@ def test_invoice_detail_and_exports(engine, world) -> None:
         assert ",usage,Calls: 2000 unit" in csv_text and ",20.00,10,2.00,2000,200" in csv_text
         pdf = invoice_pdf(s, iid)
         assert pdf.startswith(b"%PDF") and len(pdf) > 1000
-    events, total = inv_svc.line_events_view(d.lines[1].id)
+    events, total = line_events_view(d.lines[1].id)
     assert total == 2 and events[0].quantity == "500"
 
 

@@ -18,7 +18,8 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 from console.audit import verify
-from console.billing.usecases import usage as usage_svc
+from console.billing.queries import usage_aggregates, usage_imports
+from console.billing.usecases import usage_import
 from console.kernel.actor import Actor
 from console.kernel.errors import NotAllowed
 from console.web.usage_api import TOKEN_ENV, build_usage_app
@@ -71,11 +72,11 @@ ACME,api_calls,10,2026-03-01T10:00:00+00:00,k1,
 def test_csv_import_counts_duplicates_and_fills_daily(engine, setup, tmp_path: Path) -> None:
     path = tmp_path / "usage.csv"
     path.write_text(CSV_OK)
-    report = usage_svc.import_usage_file(engine, path, actor=CLI)
+    report = usage_import.import_usage_file(engine, path, actor=CLI)
     assert report.accepted, report.summary()
     assert (report.received, report.inserted, report.duplicates, report.rejected) == (4, 3, 1, 0)
     # Import again: everything is a duplicate now, nothing new is stored.
-    again = usage_svc.import_usage_file(engine, path, actor=CLI)
+    again = usage_import.import_usage_file(engine, path, actor=CLI)
     assert (again.inserted, again.duplicates) == (0, 4)
     assert _count(engine) == 3
     with read_session(engine) as s:
@@ -107,7 +108,7 @@ def test_bad_row_rejects_whole_batch_with_line_and_reason(engine, setup, tmp_pat
     )
     path = tmp_path / "bad.csv"
     path.write_text(text)
-    report = usage_svc.import_usage_file(engine, path, actor=CLI)
+    report = usage_import.import_usage_file(engine, path, actor=CLI)
     assert report.status == "rejected"
     assert report.inserted == 0 and report.rejected == 6
     reasons = {e.line: e.reason for e in report.errors}
@@ -137,7 +138,7 @@ def test_jsonl_import_reads_numbers_exactly(engine, setup, tmp_path) -> None:
     ]
     path = tmp_path / "usage.jsonl"
     path.write_text("\n".join(json.dumps(d) for d in lines) + "\n\n")
-    report = usage_svc.import_usage_file(engine, path, actor=CLI)
+    report = usage_import.import_usage_file(engine, path, actor=CLI)
     assert (report.status, report.inserted, report.duplicates) == ("accepted", 2, 1)
     with read_session(engine) as s:
         total = s.execute(sa.select(sa.func.sum(UsageEvent.quantity_micro))).scalar_one()
@@ -146,7 +147,7 @@ def test_jsonl_import_reads_numbers_exactly(engine, setup, tmp_path) -> None:
 
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"customer_code": "ACME"}\nnot json\n[1]\n')
-    rejected = usage_svc.import_usage_file(engine, bad, actor=CLI)
+    rejected = usage_import.import_usage_file(engine, bad, actor=CLI)
     assert rejected.status == "rejected"
     assert [e.line for e in rejected.errors] == [1, 2, 3]
     assert "not valid JSON" in rejected.errors[1].reason
@@ -158,8 +159,8 @@ def test_people_need_the_import_permission(engine, setup) -> None:
     batch = [{"customer_code": "ACME", "event_type": "api_calls", "quantity": "1",
               "timestamp": "2026-03-01T00:00:00Z", "idempotency_key": "p1"}]
     with pytest.raises(NotAllowed):
-        usage_svc.ingest_batch(engine, batch, actor=Actor(users["support"], "support"))
-    report = usage_svc.ingest_batch(engine, batch, actor=Actor(users["finance"], "finance"))
+        usage_import.ingest_batch(engine, batch, actor=Actor(users["support"], "support"))
+    report = usage_import.ingest_batch(engine, batch, actor=Actor(users["finance"], "finance"))
     assert report.inserted == 1
 
 
@@ -224,7 +225,7 @@ def test_aggregation_per_type(engine, setup) -> None:
             ("ACME", "requests", "9", "2026-03-06T00:00:00+00:00"),
         ])
     with read_session(engine) as s:
-        agg = usage_svc.aggregate_usage(s, period_start=date(2026, 3, 1),
+        agg = usage_aggregates.aggregate_usage(s, period_start=date(2026, 3, 1),
                                         period_end=date(2026, 3, 31))
         meters = {m.code: m.id for m in s.execute(sa.select(bf.Meter)).scalars()}
     acme, globex = setup["acme"], setup["globex"]
@@ -269,7 +270,7 @@ def test_polars_aggregation_matches_sql(engine, setup) -> None:
             ("ACME", "requests", "9", "2026-03-06T00:00:00+00:00"),
         ])
     with read_session(engine) as s:
-        sql = usage_svc.aggregate_usage(s, period_start=date(2026, 3, 1),
+        sql = usage_aggregates.aggregate_usage(s, period_start=date(2026, 3, 1),
                                         period_end=date(2026, 3, 31))
     frame = aggregate_usage_polars(engine, period_start=date(2026, 3, 1),
                                    period_end=date(2026, 3, 31))
@@ -284,10 +285,10 @@ def test_polars_aggregation_matches_sql(engine, setup) -> None:
 def test_page_upload_records_the_file_name(engine, setup) -> None:
     with unit_of_work(engine) as s:
         users = bf.staff(s)
-    report = usage_svc.import_usage_upload("march.csv", CSV_OK.encode(),
+    report = usage_import.import_usage_upload("march.csv", CSV_OK.encode(),
                                            user_id=users["finance"])
     assert (report.inserted, report.duplicates, report.filename) == (3, 1, "march.csv")
     with pytest.raises(NotAllowed):
-        usage_svc.import_usage_upload("march.csv", CSV_OK.encode(), user_id=users["viewer"])
-    rows = usage_svc.recent_imports_view()
+        usage_import.import_usage_upload("march.csv", CSV_OK.encode(), user_id=users["viewer"])
+    rows = usage_imports.recent_imports_view()
     assert rows[0].filename == "march.csv" and rows[0].source == "upload"
