@@ -18,8 +18,8 @@ from console.kernel.errors import Conflict, InvalidInput
 from models import AuditEvent, ChangeRequest, PlanMigration, PlanVersion, Subscription
 from models import SubscriptionEvent as Event
 from models.db import read_session, unit_of_work
+from tests.integration.catalog.test_review import _submit
 from tests.integration.catalog_fixtures import AS_OF, actor, build_catalog, make_v2
-from tests.integration.test_catalog_review import _submit
 
 pytestmark = pytest.mark.integration
 
