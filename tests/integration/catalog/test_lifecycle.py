@@ -7,13 +7,13 @@ import pytest
 import sqlalchemy as sa
 
 from console.audit import verify
-from console.catalog.usecases.io import export_version, export_version_json, import_version
-from console.catalog.usecases.migration import (
-    preview_migration,
-    run_due_migrations,
-    schedule_migration,
-)
-from console.catalog.usecases.review import approve, publish, request_rollback
+from console.catalog.queries.documents import export_version, export_version_json
+from console.catalog.queries.migrations import preview_migration
+from console.catalog.usecases.decisions import approve
+from console.catalog.usecases.imports import import_version
+from console.catalog.usecases.migrations import run_due_migrations, schedule_migration
+from console.catalog.usecases.publishing import publish
+from console.catalog.usecases.submissions import request_rollback
 from console.kernel.errors import Conflict, InvalidInput
 from models import AuditEvent, ChangeRequest, PlanMigration, PlanVersion, Subscription
 from models import SubscriptionEvent as Event
