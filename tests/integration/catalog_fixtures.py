@@ -191,7 +191,7 @@ def price_id(engine: sa.Engine, version_id: int, name: str, currency: str) -> in
 
 def edit_input(engine: sa.Engine, pid: int, **changes):
     """A PriceInput with a stored row's values, with ``changes`` applied."""
-    from console.catalog.usecases.drafts import PriceInput
+    from console.catalog.usecases.price_input import PriceInput
 
     with unit_of_work(engine) as s:
         p = s.get(Price, pid)
@@ -207,7 +207,8 @@ def edit_input(engine: sa.Engine, pid: int, **changes):
 
 def make_v2(engine: sa.Engine, cat: Catalog, users: dict[str, int]) -> int:
     """Draft v2 by the lead: USD platform fee 120, paid API tier 0.02, EUR API 0.0081."""
-    from console.catalog.usecases.drafts import create_draft_from, update_price
+    from console.catalog.usecases.drafts import create_draft_from
+    from console.catalog.usecases.rate_card_edits import update_price
 
     lead = actor(users, "monetization_lead")
     with unit_of_work(engine) as s:

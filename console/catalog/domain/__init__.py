@@ -1,7 +1,7 @@
 """Catalog rules: version lifecycles, rate cards, diffs, approval policy, MRR, impact bins.
 
-Pure Python (no database, no UI, no polars); the services in
-``console.catalog.usecases.facade*`` persist and orchestrate them.
+Pure Python (no database, no UI, no polars); ``console.catalog.usecases`` persists and
+orchestrates them, ``console.catalog.queries`` reads them back for the pages.
 """
 
 from console.catalog.domain.diff import (

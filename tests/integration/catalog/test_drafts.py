@@ -3,11 +3,10 @@
 import pytest
 import sqlalchemy as sa
 
-from console.catalog.usecases.drafts import (
-    PriceInput,
+from console.catalog.usecases.drafts import create_draft_from, discard_draft
+from console.catalog.usecases.price_input import PriceInput
+from console.catalog.usecases.rate_card_edits import (
     add_price,
-    create_draft_from,
-    discard_draft,
     remove_price,
     set_entitlement,
     update_price,

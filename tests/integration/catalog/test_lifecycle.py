@@ -7,19 +7,19 @@ import pytest
 import sqlalchemy as sa
 
 from console.audit import verify
-from console.catalog.usecases.io import export_version, export_version_json, import_version
-from console.catalog.usecases.migration import (
-    preview_migration,
-    run_due_migrations,
-    schedule_migration,
-)
-from console.catalog.usecases.review import approve, publish, request_rollback
+from console.catalog.queries.documents import export_version, export_version_json
+from console.catalog.queries.migrations import preview_migration
+from console.catalog.usecases.decisions import approve
+from console.catalog.usecases.imports import import_version
+from console.catalog.usecases.migrations import run_due_migrations, schedule_migration
+from console.catalog.usecases.publishing import publish
+from console.catalog.usecases.submissions import request_rollback
 from console.kernel.errors import Conflict, InvalidInput
 from models import AuditEvent, ChangeRequest, PlanMigration, PlanVersion, Subscription
 from models import SubscriptionEvent as Event
 from models.db import read_session, unit_of_work
+from tests.integration.catalog.test_review import _submit
 from tests.integration.catalog_fixtures import AS_OF, actor, build_catalog, make_v2
-from tests.integration.test_catalog_review import _submit
 
 pytestmark = pytest.mark.integration
 

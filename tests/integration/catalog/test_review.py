@@ -7,16 +7,11 @@ import pytest
 import sqlalchemy as sa
 
 from console.audit import verify
-from console.catalog.usecases.drafts import update_price
-from console.catalog.usecases.review import (
-    approve,
-    publish,
-    reject,
-    request_changes,
-    submit_change_request,
-    version_for_new_subscription,
-    withdraw,
-)
+from console.catalog.queries.loaders import version_for_new_subscription
+from console.catalog.usecases.decisions import approve, reject, request_changes, withdraw
+from console.catalog.usecases.publishing import publish
+from console.catalog.usecases.rate_card_edits import update_price
+from console.catalog.usecases.submissions import submit_change_request
 from console.kernel.errors import Conflict, InvalidInput, NotAllowed
 from models import Approval, AuditEvent, ChangeRequest, PlanVersion, Subscription
 from models.db import read_session, unit_of_work
@@ -255,7 +250,9 @@ def test_an_editor_of_the_draft_cannot_approve(engine, users):
 
 
 def test_first_draft_of_a_new_plan(engine, users):
-    from console.catalog.usecases.drafts import PriceInput, add_price, create_first_draft
+    from console.catalog.usecases.drafts import create_first_draft
+    from console.catalog.usecases.price_input import PriceInput
+    from console.catalog.usecases.rate_card_edits import add_price
     from models import Plan
 
     cat = build_catalog(engine)

@@ -75,7 +75,8 @@ def test_longer_window_includes_older_usage(engine, users):
 def test_event_meters_use_raw_events(engine, users):
     from datetime import UTC, datetime
 
-    from console.catalog.usecases.drafts import PriceInput, add_price
+    from console.catalog.usecases.price_input import PriceInput
+    from console.catalog.usecases.rate_card_edits import add_price
     from models import Meter, UsageEvent
     from models.db import unit_of_work
     from tests.integration.catalog_fixtures import actor

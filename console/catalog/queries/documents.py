@@ -1,23 +1,20 @@
-"""Export a plan version as a Lago-compatible JSON document, and import one as a change request.
+"""Plan versions as Lago-compatible JSON documents: export one, and preview an import.
 
-Import never publishes: it validates the document, shows the diff against the published
-version (:func:`preview_import`), then creates a draft from it and submits that draft as a
-change request of kind ``import`` (:func:`import_version`), which goes through the normal
-approval. The plan must exist (matched by ``plan.code``; ``plan.product_code`` must match too);
-plan-level name and description are not versioned and are not changed by an import.
+Importing never publishes: :func:`preview_import` validates the document and shows the diff
+against the published version; :func:`console.catalog.usecases.imports.import_version` then
+opens a change request from it. The plan must exist (matched by ``plan.code``;
+``plan.product_code`` must match too).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from console.audit import record
 from console.catalog.domain.diff import RateCardDiff, diff_rate_cards
 from console.catalog.domain.lago import (
     DocumentError,
@@ -28,21 +25,12 @@ from console.catalog.domain.lago import (
     loads,
     parse_document,
 )
-from console.catalog.domain.status import ChangeKind, VersionStatus
-from console.catalog.usecases.common import (
-    entitlement_specs,
-    get_plan,
-    get_version,
-    price_specs,
-    published_version,
-    refuse_second_open_version,
-)
-from console.catalog.usecases.review import submit_change_request
-from console.kernel.actor import Actor
+from console.catalog.queries.change_requests import DiffRow, EntitlementDiffRow, diff_rows
+from console.catalog.queries.loaders import get_plan, get_version, published_version
+from console.catalog.queries.rate_cards import entitlement_specs, price_specs
 from console.kernel.errors import InvalidInput
-from console.kernel.permissions import require
-from console.kernel.roles import Permission
-from models import ChangeRequest, Entitlement, Feature, Meter, Plan, PlanVersion, Price, Product
+from models import Feature, Meter, Plan, Product
+from models.db import read_session
 
 
 @dataclass(frozen=True)
@@ -117,49 +105,38 @@ def preview_import(session: Session, *, document: Mapping[str, Any] | str) -> Im
     return ImportPreview(plan.id, plan.code, base_id, doc, diff)
 
 
-def import_version(session: Session, *, document: Mapping[str, Any] | str, reason: str,
-                   actor: Actor, months: int = 3, as_of: date | None = None) -> ChangeRequest:
-    """Create a draft from a document and submit it as an ``import`` change request.
+# --- page-facing
+
+
+@dataclass(frozen=True)
+class ImportPreviewView:
+    """What an import document would change (shown before the change request is opened)."""
+
+    plan_code: str
+    summary: str
+    prices: list[DiffRow]
+    entitlements: list[EntitlementDiffRow]
+    charges: int
+
+
+def export_json(version_id: int) -> str:
+    """A version as Lago-compatible JSON text (for a download).
 
     Raises:
-        InvalidInput: invalid document, nothing changed, or no reason.
-        Conflict: the plan already has an open version.
+        NotFound: when there is no such version.
     """
-    require(session, actor, Permission.EDIT_CATALOG)
-    if not (reason or "").strip():
-        raise InvalidInput("A reason is required.")
-    preview = preview_import(session, document=document)
-    if preview.diff.is_empty:
-        raise InvalidInput("The document is identical to the published version; nothing to "
-                           "import.")
-    refuse_second_open_version(session, preview.plan_id)
-    number = session.execute(
-        sa.select(sa.func.max(PlanVersion.number)).where(PlanVersion.plan_id == preview.plan_id)
-    ).scalar_one()
-    draft = PlanVersion(plan_id=preview.plan_id, number=(number or 0) + 1,
-                        status=VersionStatus.DRAFT.value, based_on_id=preview.baseline_version_id,
-                        notes="Imported", created_by=actor.user_id)
-    session.add(draft)
-    session.flush()
-    meters = dict(session.execute(sa.select(Meter.code, Meter.id)).all())
-    features = dict(session.execute(sa.select(Feature.key, Feature.id)).all())
-    for position, p in enumerate(preview.document.prices):
-        session.add(Price(
-            plan_version_id=draft.id, meter_id=meters[p.meter_code] if p.meter_code else None,
-            name=p.name, kind=p.kind, charge_model=p.charge_model,
-            properties=dict(p.properties), currency=p.currency, region=p.region,
-            segment=p.segment, billing_interval=p.billing_interval,
-            pay_in_advance=p.pay_in_advance, minimum_minor=p.minimum_minor,
-            commit_minor=p.commit_minor, position=position))
-    for ent in preview.document.entitlements:
-        session.add(Entitlement(plan_version_id=draft.id, feature_id=features[ent.feature_key],
-                                enabled=ent.enabled, limit_value=ent.limit_value))
-    session.flush()
-    record(session, actor=actor, action="catalog.version.import", object_type="plan_version",
-           object_id=draft.id,
-           after={"plan_id": draft.plan_id, "number": draft.number, "status": draft.status,
-                  "charges": len(preview.document.prices),
-                  "entitlements": len(preview.document.entitlements),
-                  "summary": preview.diff.summary()})
-    return submit_change_request(session, version_id=draft.id, reason=reason, actor=actor,
-                                 months=months, kind=ChangeKind.IMPORT, as_of=as_of)
+    with read_session() as s:
+        return export_version_json(s, version_id=version_id)
+
+
+def import_preview(text: str) -> ImportPreviewView:
+    """Validate an uploaded document and show its diff against the published version.
+
+    Raises:
+        InvalidInput: naming the first invalid field of the document.
+    """
+    with read_session() as s:
+        preview = preview_import(s, document=text)
+    prices, ents = diff_rows(preview.diff.to_json())
+    return ImportPreviewView(preview.plan_code, preview.diff.summary(), prices, ents,
+                             len(preview.document.prices))

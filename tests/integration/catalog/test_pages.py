@@ -5,8 +5,9 @@ from datetime import date
 
 import pytest
 
-from console.catalog.usecases import facade as catalog
-from console.catalog.usecases.drafts import PriceInput
+from console import catalog
+from console.catalog import PriceInput
+from console.catalog.usecases.migrations import run_migrations
 from console.kernel.errors import InvalidInput, NotAllowed
 from tests.integration.catalog_fixtures import build_catalog, make_v2, price_id
 
@@ -96,7 +97,7 @@ def test_edit_submit_review_publish_through_the_page_api(engine, users):
     assert [(m.id, m.subscriptions, m.mrr_change) for m in rows] == [(mig, 1, "USD +$20.00")]
     catalog.cancel_scheduled_migration(user_id=lead, migration_id=mig)
     assert catalog.migrations(cat.plan_id)[0].status == "canceled"
-    assert catalog.run_migrations().moved == 0
+    assert run_migrations().moved == 0
 
 
 def test_editor_helpers_and_import_preview(engine, users):

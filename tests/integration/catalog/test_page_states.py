@@ -8,7 +8,7 @@ import reflex as rx
 import sqlalchemy as sa
 
 import console.app  # noqa: F401  (registers every page and state)
-from console.catalog.usecases import facade as svc
+from console import catalog as svc
 from console.identity.usecases import signin
 from console.identity.usecases.accounts import DEMO_PASSWORD
 from models import Approval, AuditEvent, ChangeRequest, PlanVersion
@@ -41,7 +41,7 @@ def _approvals(engine, cr_id: int) -> int:
 def _submitted(engine, users) -> int:
     cat = build_catalog(engine)
     v2 = make_v2(engine, cat, users)
-    from console.catalog.usecases.review import submit_change_request
+    from console.catalog.usecases.submissions import submit_change_request
     from models.db import unit_of_work
     from tests.integration.catalog_fixtures import actor
 
