@@ -113,6 +113,12 @@ def format_minor(minor: int, currency: str, *, with_code: bool = False) -> str:
     return f"{sign}{symbol}{body}"
 
 
+def format_signed_minor(minor: int, currency: str) -> str:
+    """A change of money with its sign: ``+$10.00``, ``-$10.00``, ``$0.00``."""
+    text = format_minor(minor, currency)
+    return f"+{text}" if minor > 0 else text
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     """An amount in integer minor units of one currency."""

@@ -21,16 +21,10 @@ from console.catalog.domain.mrr import subscription_mrr_minor
 from console.catalog.domain.ratecard import REGIONS, SEGMENTS, PriceSpec
 from console.catalog.domain.status import MigrationTiming, VersionStatus
 from console.catalog.queries.loaders import get_version
-from console.catalog.queries.page_text import (
-    day_text,
-    parse_day,
-    signed_money,
-    timestamp_text,
-    user_names,
-)
+from console.catalog.queries.page_text import day_text, parse_day, timestamp_text, user_names
 from console.catalog.queries.rate_cards import price_specs
 from console.kernel.errors import Conflict, InvalidInput
-from console.money import MoneyError, exponent, format_minor
+from console.money import MoneyError, exponent, format_minor, format_signed_minor
 from models import Customer, PlanMigration, PlanVersion, Subscription
 from models.db import read_session
 
@@ -250,7 +244,7 @@ def preview_migration(
             customer_name=customer.name, currency=cur, move_on=move_on,
             move_on_text=move_on.isoformat(), mrr_before_minor=before, mrr_after_minor=after,
             change_minor=after - before, mrr_before=format_minor(before, cur),
-            mrr_after=format_minor(after, cur), change=signed_money(after - before, cur)))
+            mrr_after=format_minor(after, cur), change=format_signed_minor(after - before, cur)))
     totals = []
     for cur in sorted({ln.currency for ln in lines}):
         rows = [ln for ln in lines if ln.currency == cur]
@@ -258,7 +252,7 @@ def preview_migration(
         after = sum(ln.mrr_after_minor for ln in rows)
         totals.append(MigrationTotal(cur, len(rows), before, after, after - before,
                                      format_minor(before, cur), format_minor(after, cur),
-                                     signed_money(after - before, cur)))
+                                     format_signed_minor(after - before, cur)))
     return MigrationPreview(source.id, target.id, timing.value, effective_date, flt,
                             tuple(lines), tuple(totals))
 

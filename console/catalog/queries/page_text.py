@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from console.kernel.errors import InvalidInput
-from console.money import format_minor
 from models import User
 
 #: Shown where a plan has no published version.
@@ -25,12 +24,6 @@ def day_text(value: date | None) -> str:
 def timestamp_text(value: datetime | None) -> str:
     """``2025-04-01 09:30 UTC``, or ``""`` for no time."""
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
-
-
-def signed_money(minor: int, currency: str) -> str:
-    """A change of money with its sign: ``+$10.00``, ``-$10.00``, ``$0.00``."""
-    text = format_minor(minor, currency)
-    return f"+{text}" if minor > 0 else text
 
 
 def pretty_json(value: Any) -> str:

@@ -19,8 +19,7 @@ from console.catalog.domain.impact import (
     histogram,
     pct_text,
 )
-from console.catalog.queries.page_text import signed_money
-from console.money import format_minor, round_minor, to_major
+from console.money import format_minor, format_signed_minor, round_minor, to_major
 
 #: How many customers the "most affected" list keeps.
 TOP_N = 20
@@ -168,7 +167,7 @@ def summarize(per: pl.DataFrame, *, plan_id: int, version_id: int | None,
         impacts.append(CustomerImpact(
             customer_id=cid, customer_code=code, customer_name=name, currency=cur,
             old_minor=old, new_minor=new, change_minor=change, old=format_minor(old, cur),
-            new=format_minor(new, cur), change=signed_money(change, cur),
+            new=format_minor(new, cur), change=format_signed_minor(change, cur),
             change_pct=pct_text(old, new), direction=classify(change)))
         converted = _to_reporting(abs(change), cur, rates)
         rank.append((converted if converted is not None else to_major(abs(change), cur),
@@ -189,7 +188,7 @@ def summarize(per: pl.DataFrame, *, plan_id: int, version_id: int | None,
             decreased=sum(1 for c in rows if c.change_minor < 0),
             unchanged=sum(1 for c in rows if c.change_minor == 0),
             old_minor=old, new_minor=new, change_minor=new - old, old=format_minor(old, cur),
-            new=format_minor(new, cur), change=signed_money(new - old, cur),
+            new=format_minor(new, cur), change=format_signed_minor(new - old, cur),
             change_pct=pct_text(old, new)))
         converted = _to_reporting(abs(new - old), cur, rates)
         if converted is None:

@@ -21,7 +21,7 @@ from console.catalog.queries.loaders import get_plan, get_version, published_ver
 from console.catalog.queries.rate_cards import version_prices
 from console.catalog.usecases.lifecycle import move_version, refuse_second_open_version
 from console.kernel.actor import Actor, actor_for
-from console.kernel.conditional import conditional_update
+from console.kernel.conditional import check_version, conditional_update
 from console.kernel.errors import Conflict, InvalidInput, NotAllowed
 from console.kernel.permissions import require
 from console.kernel.roles import Permission
@@ -51,8 +51,7 @@ def editable_draft(
             f"v{version.number} is {version_label(version.status).lower()}; withdraw its "
             "change request to edit it again."
         )
-    if expected_version is not None and expected_version != version.version:
-        raise Conflict("This draft changed since you opened it; reload and try again.")
+    check_version(version, expected_version)
     conditional_update(session, version)  # claims it: a racing writer gets Conflict
     return version
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from console.money import format_minor
-
 #: Shown where there is no value yet.
 DASH = "—"
 
@@ -27,12 +25,6 @@ def pts(value: float | None) -> str:
     if _missing(value):
         return DASH
     return f"{value * 100:+.1f} pts"
-
-
-def signed_money(minor: int, currency: str) -> str:
-    """Return a money change with its sign: ``+$12.00``, ``-$3.50``, ``$0.00``."""
-    text = format_minor(minor, currency)
-    return f"+{text}" if minor > 0 else text
 
 
 def chart_value(value: Any) -> float:

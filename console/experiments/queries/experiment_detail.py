@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from console.experiments.domain.eligibility import eligibility_text
-from console.experiments.domain.formatting import DASH, pct, pts, signed_money
+from console.experiments.domain.formatting import DASH, pct, pts
 from console.experiments.domain.guardrails import RATE_LABELS, guardrails_text
 from console.experiments.domain.lifecycle import START
 from console.experiments.domain.metrics import PRIMARY_METRICS, RATE_METRICS, verdict
@@ -38,7 +38,7 @@ from console.experiments.queries.simulation import SimTotalRow, simulation_note,
 from console.experiments.queries.timeline import TimelineRow, timeline
 from console.kernel.permissions import roles_of
 from console.kernel.roles import Permission, can
-from console.money import exponent, format_minor
+from console.money import exponent, format_minor, format_signed_minor
 from models import ApprovalRequest, Experiment, Plan
 from models.db import read_session
 
@@ -146,7 +146,7 @@ def _money(minor: Any, currency: str) -> str:
 
 
 def _signed_money(value: float, currency: str) -> str:
-    return signed_money(round(value), currency)
+    return format_signed_minor(round(value), currency)
 
 
 def _comparison(doc: Mapping[str, Any], primary: str, currency: str) -> ComparisonRow:

@@ -17,7 +17,6 @@ from sqlmodel import Session
 
 from console.catalog import load_policy, price_specs, rate_plan
 from console.experiments.domain.eligibility import CURRENT_SUBSCRIPTIONS, new_customers_only
-from console.experiments.domain.formatting import signed_money
 from console.experiments.queries.loaders import (
     arms_of,
     eligibility_filters,
@@ -26,7 +25,7 @@ from console.experiments.queries.loaders import (
     viewer,
 )
 from console.kernel.errors import InvalidInput
-from console.money import format_minor, round_minor, to_major
+from console.money import format_minor, format_signed_minor, round_minor, to_major
 from console.reference import fx_rates
 from models import Customer, Experiment, ExperimentArm, Subscription
 from models.db import read_session
@@ -119,7 +118,7 @@ def _variant(arm: ExperimentArm, label: str, impacts: list, rates: Mapping[str, 
     known = True
     for cur, n, old, new in by_currency.iter_rows():
         totals.append(SimTotal(cur, n, old, new, new - old, format_minor(old, cur),
-                               format_minor(new, cur), signed_money(new - old, cur),
+                               format_minor(new, cur), format_signed_minor(new - old, cur),
                                _pct(old, new)))
         rate = rates.get(cur)
         if rate is None:
@@ -133,7 +132,7 @@ def _variant(arm: ExperimentArm, label: str, impacts: list, rates: Mapping[str, 
         decreased=sum(1 for c in impacts if c.change_minor < 0),
         unchanged=sum(1 for c in impacts if c.change_minor == 0),
         totals=tuple(totals), change_reporting_minor=change,
-        change_reporting=signed_money(change, reporting) if change is not None else "")
+        change_reporting=format_signed_minor(change, reporting) if change is not None else "")
 
 
 def simulate_experiment_in(session: Session, *, experiment_id: int, months: int = 3,

@@ -29,7 +29,6 @@ from console.catalog import (
     preview_migration,
 )
 from console.experiments.domain.assignment import in_rollout_stage
-from console.experiments.domain.formatting import signed_money
 from console.experiments.domain.inputs import parse_date
 from console.experiments.domain.lifecycle import next_stage
 from console.experiments.queries.loaders import (
@@ -42,7 +41,7 @@ from console.kernel.actor import actor_for
 from console.kernel.errors import Conflict, InvalidInput
 from console.kernel.permissions import require
 from console.kernel.roles import Permission
-from console.money import format_minor
+from console.money import format_minor, format_signed_minor
 from models import Rollout, RolloutMember, Subscription
 from models.db import read_session
 
@@ -116,7 +115,7 @@ def _totals(lines: Sequence[MigrationLine]) -> tuple[MigrationTotal, ...]:
     ).sort("currency").iter_rows():
         change = after - before
         out.append(MigrationTotal(cur, n, before, after, change, format_minor(before, cur),
-                                  format_minor(after, cur), signed_money(change, cur)))
+                                  format_minor(after, cur), format_signed_minor(change, cur)))
     return tuple(out)
 
 

@@ -15,8 +15,7 @@ from console.experiments.domain.lifecycle import ExperimentStatus
 from console.experiments.queries.loaders import EXPERIMENT, get_experiment, pending_request
 from console.experiments.usecases.status_moves import move_experiment
 from console.kernel.actor import Actor, actor_for
-from console.kernel.conditional import conditional_update
-from console.kernel.errors import Conflict
+from console.kernel.conditional import check_version, conditional_update
 from console.kernel.permissions import require
 from console.kernel.roles import Permission
 from models import Experiment
@@ -28,9 +27,7 @@ def _simple_move(session: Session, *, experiment_id: int, actor: Actor, target: 
                  action: str, reason: str, expected_version: int | None = None,
                  **values: object) -> Experiment:
     exp = get_experiment(session, experiment_id)
-    # Kept apart from the kernel's check_version: pages and tests know this message.
-    if expected_version is not None and exp.version != expected_version:
-        raise Conflict("This experiment changed since the page was loaded; reload and try again.")
+    check_version(exp, expected_version)
     before = move_experiment(session, exp, target, **values)
     record(session, actor=actor, action=action, object_type=EXPERIMENT, object_id=exp.id,
            before={"status": before}, after={"status": exp.status}, reason=reason)

@@ -12,10 +12,6 @@ from console.identity.domain.demo_users import DEMO_PASSWORD, DEMO_USERS
 from console.identity.domain.emails import normalize_email
 from console.identity.domain.passwords import hash_password, password_problem
 from console.identity.usecases.sessions import revoke_user_sessions
-
-# Still imported from here by tests/integration/test_invoice_pages.py (outside this area);
-# drop this line once that test imports console.identity.usecases.sessions.
-from console.identity.usecases.sessions import start_session as start_session
 from console.kernel.actor import Actor
 from console.kernel.errors import Conflict, InvalidInput
 from console.kernel.roles import Role

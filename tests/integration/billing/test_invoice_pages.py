@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from reflex.istate.data import RouterData
 
 import console.app  # noqa: F401  (registers every page and state)
-from console.identity.usecases import accounts as identity
+from console import identity
 from models import AuditEvent, BillRun, CreditNote, Invoice, UsageEvent, UsageImport, User
 from models.db import read_session, unit_of_work
 from pages.billing.state import BillRunsState, UsageState

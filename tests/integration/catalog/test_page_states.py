@@ -17,7 +17,7 @@ from pages.catalog.change_state import ChangeState
 from pages.catalog.state import PlanState
 from pages.catalog.version_state import VersionState
 from tests.integration.catalog_fixtures import AS_OF, build_catalog, make_v2
-from tests.integration.test_role_matrix import _state_for
+from tests.integration.page_states import state_for
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +27,7 @@ def _token(email: str) -> str:
 
 
 def _loaded(cls: type[rx.State], token: str, path: str) -> rx.State:
-    state = _state_for(cls, token, path)
+    state = state_for(cls, token, path)
     state.load()
     return state
 

@@ -19,7 +19,7 @@ from pages.collections.state import CollectionsState, CustomerCollectionsState
 from pages.disputes.case_state import CaseState
 from pages.disputes.state import DisputesState, NewDisputeState
 from tests.integration.disputes.test_cases import _world
-from tests.integration.test_role_matrix import _state_for
+from tests.integration.page_states import state_for
 
 pytestmark = pytest.mark.integration
 DUAL = "dual@demo.test"
@@ -30,7 +30,7 @@ def _token(email: str) -> str:
 
 
 def _loaded(cls: type[rx.State], token: str, path: str) -> rx.State:
-    state = _state_for(cls, token, path)
+    state = state_for(cls, token, path)
     state.load()
     return state
 

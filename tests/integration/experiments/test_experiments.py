@@ -459,7 +459,7 @@ def test_pause_resume_and_roll_back_are_audited(engine, users):
         pause_experiment(s, experiment_id=experiment_id, actor=lead, reason="Support spike")
     with unit_of_work(engine) as s:
         assert not assign(s, experiment_id, world.customers[0]).enrolled
-    with pytest.raises(Conflict, match="changed since"), unit_of_work(engine) as s:
+    with pytest.raises(Conflict, match="changed by someone else"), unit_of_work(engine) as s:
         resume_experiment(s, experiment_id=experiment_id, actor=lead, expected_version=1)
     with unit_of_work(engine) as s:
         resume_experiment(s, experiment_id=experiment_id, actor=lead)

@@ -16,7 +16,7 @@ from pages.experiments.rollout_state import RolloutState
 from pages.experiments.state import ExperimentsState, ExperimentState
 from pages.session import REFUSED
 from tests.integration.experiments.test_experiments import actor, build_world, make_experiment
-from tests.integration.test_role_matrix import _state_for
+from tests.integration.page_states import state_for
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +26,7 @@ def _token(email: str) -> str:
 
 
 def _loaded(cls: type[rx.State], token: str, path: str) -> rx.State:
-    state = _state_for(cls, token, path)
+    state = state_for(cls, token, path)
     state.load()
     return state
 
@@ -46,7 +46,7 @@ def test_the_server_refuses_the_authors_approval_and_accepts_a_second_lead(engin
         assert s.execute(sa.select(sa.func.count()).select_from(Approval)).scalar() == 0
         assert s.get(Experiment, experiment_id).status == "draft"
 
-    support = _state_for(ExperimentState, _token("support@demo.test"),
+    support = state_for(ExperimentState, _token("support@demo.test"),
                          f"/experiments/{experiment_id}")
     assert REFUSED in repr(support.approve({"comment": ""}))
 

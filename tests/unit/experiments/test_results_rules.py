@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from console.experiments.domain.formatting import chart_value, pct, signed_money
+from console.experiments.domain.formatting import chart_value, pct
 from console.experiments.domain.lifecycle import (
     StageStatus,
     confirmed_stages,
@@ -14,6 +14,7 @@ from console.experiments.domain.lifecycle import (
     next_stage,
 )
 from console.experiments.domain.metrics import sample_refusal, verdict
+from console.money import format_signed_minor
 
 
 @pytest.mark.parametrize(("lower", "upper", "expected"), [
@@ -35,9 +36,9 @@ def test_no_winner_before_every_arm_has_the_minimum_sample():
 
 
 def test_money_changes_carry_their_sign():
-    assert signed_money(1200, "USD") == "+$12.00"
-    assert signed_money(-350, "USD") == "-$3.50"
-    assert signed_money(0, "USD") == "$0.00"
+    assert format_signed_minor(1200, "USD") == "+$12.00"
+    assert format_signed_minor(-350, "USD") == "-$3.50"
+    assert format_signed_minor(0, "USD") == "$0.00"
 
 
 def test_chart_values_are_finite_floats():

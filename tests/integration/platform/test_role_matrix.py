@@ -10,7 +10,6 @@ from collections.abc import Iterator
 import pytest
 import reflex as rx
 import sqlalchemy as sa
-from reflex.istate.data import RouterData
 
 import console.app  # noqa: F401  (registers every page and state)
 from console.identity.usecases import signin
@@ -19,6 +18,7 @@ from console.kernel.roles import Role, can
 from models.db import read_session
 from pages.registry import PAGES
 from pages.session import PERMISSION_ATTR, PUBLIC_ATTR, REFUSED, SessionState
+from tests.integration.page_states import state_for
 
 pytestmark = pytest.mark.integration
 
@@ -64,15 +64,6 @@ def test_every_handler_declares_its_permission() -> None:
             unguarded.append(f"{cls.__name__}.{name}")
     assert unguarded == [], f"handlers without @requires: {unguarded}"
     assert public == EXPECTED_PUBLIC
-
-
-def _state_for(cls: type[rx.State], token: str | None, path: str = "/") -> rx.State:
-    root = rx.State(_reflex_internal_init=True)
-    state = root.get_substate(cls.get_full_name().split(".")[1:])
-    cookie = f"console_session={token}" if token else ""
-    state.router = RouterData.from_router_data(
-        {"headers": {"cookie": cookie}, "pathname": path, "asPath": path})
-    return state
 
 
 def _dummy_args(fn) -> list[object]:
@@ -126,7 +117,7 @@ def test_refused_handlers_change_nothing(engine, tokens) -> None:
             permission = getattr(fn, PERMISSION_ATTR)
             if can([role], permission):
                 continue
-            result = _call(fn, _state_for(cls, token))
+            result = _call(fn, state_for(cls, token))
             assert _is_refusal(result), f"{role} ran {cls.__name__}.{name}: {result!r}"
             refused += 1
     assert refused > 0
@@ -137,14 +128,14 @@ def test_signed_out_callers_are_refused(engine, users) -> None:
     for cls, name, fn in _handlers():
         if getattr(fn, PERMISSION_ATTR, None) is None:
             continue
-        result = _call(fn, _state_for(cls, None))
+        result = _call(fn, state_for(cls, None))
         assert result is None or "sign in" in repr(result).lower(), f"{cls.__name__}.{name}"
 
 
 @pytest.mark.parametrize("role", list(ROLE_USERS))
 def test_page_guard_matches_the_permission_table(engine, tokens, role) -> None:
     for spec in PAGES:
-        state = _state_for(SessionState, tokens[role], spec.route)
+        state = state_for(SessionState, tokens[role], spec.route)
         state.guard_page()
         expected_denied = spec.permission is not None and not can([role], spec.permission)
         assert state.ready is True
@@ -154,7 +145,7 @@ def test_page_guard_matches_the_permission_table(engine, tokens, role) -> None:
 
 
 def test_guard_redirects_signed_out_visitors(engine) -> None:
-    state = _state_for(SessionState, None, "/customers")
+    state = state_for(SessionState, None, "/customers")
     result = state.guard_page()
     assert "/signin?next=/customers" in repr(result)
     assert state.ready is False
