@@ -40,7 +40,8 @@ class JobRun(SQLModel, table=True):
 
 
 class JobSchedule(SQLModel, table=True):
-    """An admin's schedule for a job, replacing the registry's default (audited)."""
+    """An admin's schedule for a job, replacing the registry's default (audited), in force
+    from ``updated_at`` on."""
 
     __tablename__ = "job_schedule"
 

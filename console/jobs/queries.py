@@ -75,8 +75,19 @@ def duration_text(ms: int | None) -> str:
 
 def effective_schedules(session: Session, jobs: Sequence[JobSpec] = JOBS) -> dict[str, str]:
     """Each job's schedule in force: an admin's (``job_schedule``) or the registry default."""
-    custom = dict(session.execute(sa.select(JobSchedule.job, JobSchedule.cron)).all())
-    return {j.name: custom.get(j.name, j.schedule) for j in jobs}
+    return {name: cron for name, (cron, _) in schedules_since(session, jobs).items()}
+
+
+def schedules_since(session: Session, jobs: Sequence[JobSpec] = JOBS
+                    ) -> dict[str, tuple[str, datetime | None]]:
+    """Each job's schedule in force and since when (None: the registry default, always).
+
+    A schedule applies from the moment it was set: its fire times before that are not due
+    (the old schedule's runs covered that time).
+    """
+    custom = {job: (cron, since) for job, cron, since in session.execute(
+        sa.select(JobSchedule.job, JobSchedule.cron, JobSchedule.updated_at)).all()}
+    return {j.name: custom.get(j.name, (j.schedule, None)) for j in jobs}
 
 
 def _by(run: JobRun, emails: dict[int, str]) -> str:

@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from console.audit import record
 from console.jobs.domain import latest_fire, normalize, parse_schedule, schedule_words
-from console.jobs.queries import effective_schedules
+from console.jobs.queries import duration_text, schedules_since
 from console.jobs.registry import JOBS, JobSpec, job
 from console.kernel.actor import Actor, actor_for
 from console.kernel.conditional import conditional_update
@@ -119,9 +119,12 @@ def _error_text(exc: BaseException) -> str:
     return text[:1000]
 
 
-def execute(spec: JobSpec, *, run_id: int, slot: datetime | None, now: datetime) -> RunResult:
+def execute(spec: JobSpec, *, run_id: int, slot: datetime | None, now: datetime,
+            worker: str) -> RunResult:
     """Run a claimed job and record its outcome on the ``job_run`` row (never raises for the
-    job's own failure: the error is recorded and returned)."""
+    job's own failure: the error is recorded and returned). The outcome is written only while
+    ``worker`` still holds the claim (a claim taken over after its lease stays the new
+    holder's)."""
     started = time.perf_counter()
     summary, error = "", ""
     try:
@@ -134,9 +137,13 @@ def execute(spec: JobSpec, *, run_id: int, slot: datetime | None, now: datetime)
     duration_ms = round(elapsed * 1000)
     table = JobRun.__table__
     with unit_of_work() as s:
-        s.execute(sa.update(table).where(table.c.id == run_id).values(
+        held = s.execute(sa.update(table).where(
+            table.c.id == run_id, table.c.worker == worker[:128]).values(
             status=outcome, finished_at=utcnow(), duration_ms=duration_ms,
-            summary=summary[:2000] or None, error=error or None))
+            summary=summary[:2000] or None, error=error or None)).rowcount
+    if held != 1:
+        log.warning("job %s: the claim was taken over before it finished (%s)", spec.name,
+                    outcome)
     JOB_RUNS.labels(job=spec.name, outcome=outcome).inc()
     JOB_SECONDS.labels(job=spec.name).observe(elapsed)
     return RunResult(spec.name, slot, outcome, summary, error, duration_ms)
@@ -172,16 +179,17 @@ def run_due(now: datetime | None = None, *, worker: str | None = None,
     now = now or utcnow()
     worker = worker or worker_id()
     with read_session() as s:
-        schedules = effective_schedules(s, jobs)
+        schedules = schedules_since(s, jobs)
     results = []
     for spec in jobs:
+        cron, since = schedules[spec.name]
         try:
-            slot = latest_fire(parse_schedule(schedules[spec.name]), now)
+            slot = latest_fire(parse_schedule(cron), now)
         except FieldError as exc:
             results.append(RunResult(spec.name, None, FAILED, error=str(exc)))
             continue
-        if slot is None:
-            results.append(RunResult(spec.name, None, NOT_DUE))
+        if slot is None or (since is not None and slot < since):
+            results.append(RunResult(spec.name, slot, NOT_DUE))
             continue
         with read_session() as s:
             since = _since(s, spec.name, slot)
@@ -194,7 +202,7 @@ def run_due(now: datetime | None = None, *, worker: str | None = None,
             results.append(RunResult(spec.name, slot,
                                      RUNNING_ELSEWHERE if holder == "running" else ALREADY_RAN))
             continue
-        results.append(execute(spec, run_id=run_id, slot=slot, now=now))
+        results.append(execute(spec, run_id=run_id, slot=slot, now=now, worker=worker))
     return results
 
 
@@ -220,17 +228,19 @@ def run_job(name: str, *, actor: Actor, now: datetime | None = None,
         raise Conflict(f"{spec.title} is running now (on {busy}); wait for it to finish. "
                        "Nothing was run.")
     slot = utcnow().replace(microsecond=0)
-    run_id, _ = claim(job_name=spec.name, slot=slot, worker=worker or worker_id(),
-                      trigger="manual", requested_by=actor.user_id)
+    worker = worker or worker_id()
+    run_id, _ = claim(job_name=spec.name, slot=slot, worker=worker, trigger="manual",
+                      requested_by=actor.user_id)
     if run_id is None:
         raise Conflict(f"{spec.title} was started by someone else this very second. "
                        "Nothing was run.")
-    return execute(spec, run_id=run_id, slot=slot, now=now or utcnow())
+    return execute(spec, run_id=run_id, slot=slot, now=now or utcnow(), worker=worker)
 
 
 def set_schedule(session: Session, *, actor: Actor, name: str, cron: str,
                  expect_version: int | None = None) -> str:
-    """Give a job another schedule (audited); the registry's default again when equal to it.
+    """Give a job another schedule (audited), in force from now on: its fire times before
+    this moment are not due (no catch-up run because of a change).
 
     Returns:
         The schedule now in force (normalized).
@@ -251,11 +261,9 @@ def set_schedule(session: Session, *, actor: Actor, name: str, cron: str,
                        "change. Nothing was changed.")
     if new == normalize(before):
         return new
-    if new == normalize(spec.schedule):
-        if row is not None:
-            session.delete(row)
-    elif row is None:
-        session.add(JobSchedule(job=spec.name, cron=new, updated_by=actor.user_id))
+    if row is None:
+        session.add(JobSchedule(job=spec.name, cron=new, updated_by=actor.user_id,
+                                updated_at=utcnow()))
     else:
         conditional_update(session, row, cron=new, updated_by=actor.user_id,
                            updated_at=utcnow())
@@ -275,10 +283,10 @@ def run_now(user_id: int, name: str) -> Outcome:
     except ServiceError as exc:
         return Outcome(False, str(exc))
     title = job(name).title
-    seconds = f"{result.duration_ms / 1000:.1f} s"
+    took = duration_text(result.duration_ms)
     if result.outcome == SUCCEEDED:
-        return Outcome(True, f"{title} ran in {seconds}: {result.summary or 'done'}.")
-    return Outcome(False, f"{title} failed after {seconds}: {result.error}")
+        return Outcome(True, f"{title} ran in {took}: {result.summary or 'done'}.")
+    return Outcome(False, f"{title} failed after {took}: {result.error}")
 
 
 def change_schedule(user_id: int, name: str, cron: str) -> Outcome:

@@ -227,5 +227,21 @@ def test_a_schedule_change_is_checked_audited_and_used(engine) -> None:
     back = jobs.change_schedule(admin.user_id, "dunning", "0 2 * * *")
     assert back.ok
     with read_session(engine) as s:
-        assert s.execute(sa.select(JobSchedule)).first() is None
+        assert s.execute(sa.select(JobSchedule.cron)).scalars().all() == ["0 2 * * *"]
+        assert not next(r for r in jobs.job_rows(s) if r.name == "dunning").custom
     assert audit_count() == 2
+
+
+def test_a_new_schedule_applies_from_the_change_on(engine) -> None:
+    """Changing a schedule never causes a catch-up run for the time before the change."""
+    who = people(engine)
+    calls = Calls()
+    specs = (JobSpec("dunning", "Dunning", "0 2 * * *", calls.job("dunning")),)
+    now = utcnow()
+    assert jobs.run_due(now, jobs=specs)[0].outcome == "succeeded"
+    with unit_of_work(engine) as s:
+        jobs.set_schedule(s, actor=who["admin"], name="dunning", cron="* * * * *")
+        s.execute(sa.update(JobSchedule).values(updated_at=now + timedelta(minutes=10)))
+    assert jobs.run_due(now + timedelta(minutes=5), jobs=specs)[0].outcome == "not due"
+    later = jobs.run_due(now + timedelta(minutes=11), jobs=specs)[0]
+    assert later.outcome == "succeeded" and len(calls.seen["dunning"]) == 2
