@@ -1,18 +1,23 @@
-"""The Reflex app: the pages of ``pages/registry.py``, the theme, and the plain HTTP routes
-(/auth, the usage API) mounted beside it.
+"""The Reflex app: the pages of ``pages/registry.py``, the theme, the plain HTTP routes
+(/auth, the usage API, /health, /ready, /metrics) mounted beside it, the HTTP metrics
+middleware, and the embedded job scheduler (a lifespan task; off with CONSOLE_SCHEDULER=off).
 
 The only module under console/ that imports reflex or pages.
 """
 
+import asyncio
+import contextlib
 import importlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import reflex as rx
 from starlette.applications import Starlette
 
+from console import jobs
 from console.web.auth_routes import build_auth_app
+from console.web.ops import HttpMetrics, ops_routes
 from console.web.usage_api import usage_routes
 from pages.components.layout import shell
 from pages.errors import not_found
@@ -23,10 +28,21 @@ logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name
 
 
 def _api() -> Starlette:
-    """The Starlette app Reflex mounts itself under: /auth/* and POST /api/usage/events."""
+    """The Starlette app Reflex mounts itself under: /auth/*, POST /api/usage/events and the
+    operator routes."""
     api = build_auth_app()
-    api.router.routes[:0] = usage_routes()
+    api.router.routes[:0] = [*ops_routes(), *usage_routes()]
     return api
+
+
+@contextlib.asynccontextmanager
+async def _job_scheduler() -> AsyncIterator[None]:
+    """Run the job tick in this process for the app's lifetime (unless CONSOLE_SCHEDULER=off)."""
+    scheduler = jobs.start_embedded()
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(jobs.stop_embedded, scheduler)
 
 
 def _resolve(ref: str) -> Any:
@@ -50,8 +66,9 @@ def _page(spec: PageSpec) -> Callable[[], rx.Component]:
 
 app = rx.App(
     stylesheets=["/styles.css"],
-    api_transformer=_api(),
+    api_transformer=[_api(), HttpMetrics],
 )
+app.register_lifespan_task(_job_scheduler)
 
 for spec in PAGES:
     loaders = [SessionState.guard_page]

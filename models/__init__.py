@@ -32,6 +32,7 @@ from models.catalog import (
     Product,
 )
 from models.customers import Customer, MrrMonthly, Subscription, SubscriptionEvent, SupportTicket
+from models.delivery import MailDelivery, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from models.disputes import Dispute, DisputeEvent, DisputeEvidence, DisputeLine
 from models.experiments import (
     Experiment,
@@ -42,6 +43,7 @@ from models.experiments import (
     RolloutStage,
 )
 from models.identity import Invitation, LoginTicket, User, UserRole, UserSession
+from models.jobs import JobRun, JobSchedule
 from models.reference import FxRate, PolicySetting
 from models.usage import UsageDaily, UsageEvent, UsageImport
 
@@ -50,9 +52,10 @@ __all__ = [
     "CollectionNote", "CreditNote", "CreditNoteLine", "Customer", "Dispute", "DisputeEvent",
     "DisputeEvidence", "DisputeLine", "Entitlement", "Experiment", "ExperimentArm",
     "ExperimentAssignment", "Feature", "FxRate", "Invitation", "Invoice", "InvoiceLine",
-    "InvoiceNumberSequence", "LoginTicket", "Meter", "MrrMonthly", "OutboxMessage", "Payment",
+    "InvoiceNumberSequence", "JobRun", "JobSchedule", "LoginTicket", "MailDelivery", "Meter",
+    "MrrMonthly", "OutboxMessage", "Payment",
     "PaymentAttempt", "Plan", "PlanMigration", "PlanVersion", "PolicySetting", "Price", "Product",
     "Rollout", "RolloutMember", "RolloutStage", "Subscription", "SubscriptionEvent",
     "SupportTicket", "TaxRate", "UsageDaily", "UsageEvent", "UsageImport", "User", "UserRole",
-    "UserSession",
+    "UserSession", "WebhookDelivery", "WebhookEndpoint", "WebhookEvent",
 ]

@@ -3,12 +3,14 @@
 Identity lives only in backend vars, resolved from the HttpOnly session cookie (which Reflex
 does not serialise to the browser). ``requires`` wraps every data-reading or data-changing
 handler: it re-resolves the session from the database (so a revoked session or a removed role
-takes effect at once) and refuses with a clear toast, changing nothing.
+takes effect at once) and refuses with a clear toast, changing nothing. It also times the
+handler for ``/metrics`` (``console_event_handler_seconds``, by handler).
 """
 
 import functools
 import inspect
 import logging
+import time
 from collections.abc import Callable
 from urllib.parse import quote
 
@@ -17,6 +19,7 @@ from reflex.istate.proxy import StateProxy
 
 from console import identity as signin
 from console.identity import Identity, cookie_value
+from console.kernel.metrics import EVENT_SECONDS
 from console.kernel.roles import ROLE_LABELS, Permission, Role, can, permissions_for
 from pages.registry import PAGES, page_for
 
@@ -57,38 +60,56 @@ def requires(permission: Permission, *, quiet: bool = False) -> Callable:
             allowed = self._allowed(permission)
             return allowed, None if allowed else refusal(self)
 
+        seconds = EVENT_SECONDS.labels(handler=fn.__qualname__)
+
         if inspect.isasyncgenfunction(fn):
             @functools.wraps(fn)
             async def agen_wrapper(self, *args, **kwargs):
-                allowed, refused = await check_async(self)
-                if not allowed:
-                    yield refused
-                    return
-                async for item in fn(self, *args, **kwargs):
-                    yield item
+                started = time.perf_counter()
+                try:
+                    allowed, refused = await check_async(self)
+                    if not allowed:
+                        yield refused
+                        return
+                    async for item in fn(self, *args, **kwargs):
+                        yield item
+                finally:
+                    seconds.observe(time.perf_counter() - started)
             wrapper = agen_wrapper
         elif inspect.iscoroutinefunction(fn):
             @functools.wraps(fn)
             async def co_wrapper(self, *args, **kwargs):
-                allowed, refused = await check_async(self)
-                if not allowed:
-                    return refused
-                return await fn(self, *args, **kwargs)
+                started = time.perf_counter()
+                try:
+                    allowed, refused = await check_async(self)
+                    if not allowed:
+                        return refused
+                    return await fn(self, *args, **kwargs)
+                finally:
+                    seconds.observe(time.perf_counter() - started)
             wrapper = co_wrapper
         elif inspect.isgeneratorfunction(fn):
             @functools.wraps(fn)
             def gen_wrapper(self, *args, **kwargs):
-                if not self._allowed(permission):
-                    yield refusal(self)
-                    return
-                yield from fn(self, *args, **kwargs)
+                started = time.perf_counter()
+                try:
+                    if not self._allowed(permission):
+                        yield refusal(self)
+                        return
+                    yield from fn(self, *args, **kwargs)
+                finally:
+                    seconds.observe(time.perf_counter() - started)
             wrapper = gen_wrapper
         else:
             @functools.wraps(fn)
             def wrapper(self, *args, **kwargs):
-                if not self._allowed(permission):
-                    return refusal(self)
-                return fn(self, *args, **kwargs)
+                started = time.perf_counter()
+                try:
+                    if not self._allowed(permission):
+                        return refusal(self)
+                    return fn(self, *args, **kwargs)
+                finally:
+                    seconds.observe(time.perf_counter() - started)
         setattr(wrapper, PERMISSION_ATTR, permission)
         return wrapper
 

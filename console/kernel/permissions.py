@@ -38,6 +38,9 @@ PERMISSION_TEXT: dict[Permission, str] = {
     Permission.MANAGE_COLLECTIONS: "manage collections (finance)",
     Permission.WORK_DISPUTES: "work disputes (support)",
     Permission.IMPORT_USAGE: "import usage (finance)",
+    Permission.VIEW_JOBS: "view scheduled jobs and webhook deliveries",
+    Permission.RUN_JOBS: "run or reschedule jobs (admin)",
+    Permission.MANAGE_WEBHOOKS: "manage webhook endpoints (admin)",
 }
 
 

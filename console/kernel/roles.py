@@ -43,6 +43,9 @@ class Permission(StrEnum):
     MANAGE_COLLECTIONS = "manage_collections"
     WORK_DISPUTES = "work_disputes"
     IMPORT_USAGE = "import_usage"
+    VIEW_JOBS = "view_jobs"
+    RUN_JOBS = "run_jobs"
+    MANAGE_WEBHOOKS = "manage_webhooks"
 
 
 _READ_ALL = frozenset(
@@ -55,13 +58,15 @@ _READ_ALL = frozenset(
         Permission.VIEW_KPIS,
         Permission.VIEW_EXPERIMENTS,
         Permission.VIEW_AUDIT,
+        Permission.VIEW_JOBS,
     }
 )
 
 #: The role -> permission table. Viewers (auditors) read every page; admin adds user management.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.VIEWER: _READ_ALL,
-    Role.ADMIN: _READ_ALL | {Permission.MANAGE_USERS},
+    Role.ADMIN: _READ_ALL | {Permission.MANAGE_USERS, Permission.RUN_JOBS,
+                             Permission.MANAGE_WEBHOOKS},
     Role.MONETIZATION_LEAD: frozenset(
         {
             Permission.VIEW_CUSTOMERS,

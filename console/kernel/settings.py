@@ -10,6 +10,8 @@ from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The checkout (``.data/`` lives here).
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _secret_key() -> str:
@@ -55,6 +57,22 @@ class Settings:
     oidc_groups_claim: str = "groups"
     oidc_scopes: str = "openid email profile"
     oidc_role_map: dict[str, list[str]] = field(default_factory=dict)
+    #: ``on``: the web process runs the job scheduler itself; ``off``: a worker does.
+    scheduler: str = "on"
+    scheduler_tick_seconds: int = 30
+    #: A ``running`` job claim older than this is taken as crashed and may be reclaimed.
+    job_lease_minutes: int = 30
+    webhook_timeout_seconds: float = 5.0
+    webhook_max_attempts: int = 8
+    metrics_token: str = field(default="", repr=False)
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = "billing@localhost"
+    #: ``starttls`` | ``ssl`` | ``off``
+    smtp_tls: str = "starttls"
+    outbox_dir: str = str(REPO / ".data" / "outbox")
 
     @property
     def is_dev(self) -> bool:
@@ -85,7 +103,38 @@ def settings() -> Settings:
         oidc_groups_claim=e("CONSOLE_OIDC_GROUPS_CLAIM", "groups"),
         oidc_scopes=e("CONSOLE_OIDC_SCOPES", "openid email profile"),
         oidc_role_map=_role_map(e("CONSOLE_OIDC_ROLE_MAP", "")),
+        scheduler=_choice("CONSOLE_SCHEDULER", "on", {"on", "off"}),
+        scheduler_tick_seconds=_number("CONSOLE_SCHEDULER_TICK_SECONDS", 30, low=1),
+        job_lease_minutes=_number("CONSOLE_JOB_LEASE_MINUTES", 30, low=1),
+        webhook_timeout_seconds=float(_number("CONSOLE_WEBHOOK_TIMEOUT_SECONDS", 5, low=1)),
+        webhook_max_attempts=_number("CONSOLE_WEBHOOK_MAX_ATTEMPTS", 8, low=1),
+        metrics_token=e("CONSOLE_METRICS_TOKEN", "").strip(),
+        smtp_host=e("CONSOLE_SMTP_HOST", "").strip(),
+        smtp_port=_number("CONSOLE_SMTP_PORT", 587, low=1),
+        smtp_user=e("CONSOLE_SMTP_USER", ""),
+        smtp_password=e("CONSOLE_SMTP_PASSWORD", ""),
+        smtp_from=e("CONSOLE_SMTP_FROM", "").strip() or "billing@localhost",
+        smtp_tls=_choice("CONSOLE_SMTP_TLS", "starttls", {"starttls", "ssl", "off"}),
+        outbox_dir=e("CONSOLE_OUTBOX_DIR", "").strip() or str(REPO / ".data" / "outbox"),
     )
+
+
+def _choice(name: str, default: str, allowed: set[str]) -> str:
+    value = (os.environ.get(name, "") or default).strip().lower()
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(sorted(allowed))}, not {value!r}")
+    return value
+
+
+def _number(name: str, default: int, *, low: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < low:
+        raise ValueError(f"{name} must be at least {low}")
+    return value
 
 
 def secret_key() -> str:

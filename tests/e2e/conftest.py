@@ -82,7 +82,10 @@ class Servers:
         venv_bin = str(Path(sys.executable).parent)
         env.update(PATH=f"{venv_bin}:{env.get('PATH', '')}", REFLEX_USE_NPM="1",
                    REFLEX_TELEMETRY_ENABLED="false", CONSOLE_DATABASE_URL=self.db_url,
-                   CONSOLE_ENV="dev", CONSOLE_SECRET_KEY="e2e-secret")
+                   CONSOLE_ENV="dev", CONSOLE_SECRET_KEY="e2e-secret",
+                   # Journeys assert exact rows: no job may change them in the background
+                   # (tests/e2e/test_jobs.py turns the scheduler on for itself).
+                   CONSOLE_SCHEDULER="off")
         return env
 
     def _seed(self) -> None:

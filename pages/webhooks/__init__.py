@@ -1,0 +1,1 @@
+"""The Webhooks page: endpoints, deliveries, failures and replay (admin manages)."""
