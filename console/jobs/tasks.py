@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from console import collections, delivery, experiments
+from console import catalog, collections, delivery, experiments
 from console.kernel.actor import Actor
 from models import JobRun
 from models.db import unit_of_work
@@ -38,12 +38,8 @@ def experiments_due(now: datetime) -> str:
 
 def plan_migrations(now: datetime) -> str:
     """Apply scheduled plan migrations due on or before ``now``'s day."""
-    # The catalog's public face does not export its migration runner yet (see the report of
-    # the platform branch): this is the one place that names the module.
-    from console.catalog.usecases.migration import run_due_migrations
-
     with unit_of_work() as s:
-        run = run_due_migrations(s, today=now.date(), actor=_system("plan-migrations"))
+        run = catalog.run_due_migrations(s, today=now.date(), actor=_system("plan-migrations"))
     return (f"{run.migrations} migration(s) looked at, {run.moved} subscription(s) moved, "
             f"{run.completed} completed")
 

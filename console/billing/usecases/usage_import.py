@@ -34,6 +34,7 @@ from console.billing.usecases.usage_records import (
 )
 from console.kernel.actor import Actor, actor_for
 from console.kernel.errors import InvalidInput
+from console.kernel.metrics import USAGE_EVENTS
 from console.kernel.permissions import require
 from console.kernel.roles import Permission
 from models import UsageEvent, UsageImport
@@ -190,6 +191,9 @@ def ingest(session: Session, records: Iterable[Record], *, source: str, actor: A
         _upsert_daily(session, imp.id)
         duplicates = checked.duplicates + len(checked.rows) - inserted
         imp.inserted, imp.duplicates = inserted, duplicates
+        # Counted when the events are really stored: on commit, not here.
+        sa.event.listen(session, "after_commit", once=True,
+                        fn=lambda _s, n=inserted: USAGE_EVENTS.labels(source=source).inc(n))
     record(session, actor=actor, action=f"usage.import.{status}", object_type="usage_import",
            object_id=imp.id, after={"source": source, "filename": filename,
                                     "received": checked.received, "inserted": inserted,

@@ -210,3 +210,28 @@ def test_multiprocess_mode_adds_up_every_process(tmp_path) -> None:
     subprocess.run([sys.executable, "-c", "import console.kernel.metrics"], cwd=ROOT, env=env,
                    check=True)
     assert sorted(p.name for p in mp.glob("*.db")) == []
+
+
+def test_stored_usage_events_are_counted_once_committed(engine) -> None:
+    from datetime import date
+
+    from console.billing.usecases.usage_import import ingest
+    from console.billing.usecases.usage_records import read_batch
+    from console.kernel.actor import Actor
+    from models.db import unit_of_work
+    from tests.integration import billing_fixtures as bf
+
+    with unit_of_work(engine) as s:
+        cat = bf.simple_catalog(s)
+        bf.subscription(s, bf.customer(s, "METRIC"), cat["version"], started_on=date(2026, 1, 1))
+    key = ("console_usage_events_ingested", "console_usage_events_ingested_total")
+    before = _families(_client().get("/metrics").text)
+    batch = [{"idempotency_key": f"m-{i}", "customer": "METRIC", "meter": "calls", "quantity": "1",
+              "timestamp": "2026-03-03T10:00:00+00:00"} for i in range(4)]
+    with pytest.raises(RuntimeError), unit_of_work(engine) as s:  # rolled back: not counted
+        ingest(s, read_batch(batch), source="api", actor=Actor.system("test"))
+        raise RuntimeError("roll back")
+    with unit_of_work(engine) as s:
+        ingest(s, read_batch(batch), source="api", actor=Actor.system("test"))
+    after = _families(_client().get("/metrics").text)
+    assert _sample(after, *key, source="api") - _sample(before, *key, source="api") == 4
