@@ -232,15 +232,20 @@ def build_lines(
     missing: set[str] = set()
     final_version = spans[-1].version_id if spans else terms.current_version_id
     final_interval = (spans[-1].interval if spans else None) or terms.interval
-    for span in spans:
+    runs = _runs_without_seats(spans)
+    for i, span in enumerate(spans):
         chosen, lacking = select_prices(prices_by_version.get(span.version_id, ()),
                                         currency=terms.currency, region=terms.region,
                                         segment=terms.segment,
                                         interval=span.interval or terms.interval)
         missing.update(lacking)
         for price in chosen:
-            if price.kind in (LineKind.RECURRING, LineKind.SEAT):
+            if price.kind == LineKind.SEAT:
                 lines.extend(fee_lines(price, span=span, period=period, terms=terms,
+                                       rater=rater, seats=span.seats))
+            elif price.kind == LineKind.RECURRING and i in runs:
+                # A seat change does not split a fee that does not depend on seats.
+                lines.extend(fee_lines(price, span=runs[i], period=period, terms=terms,
                                        rater=rater, seats=span.seats))
             elif price.kind == LineKind.ONE_TIME and span.start == terms.started_on:
                 lines.append(_one_time_line(price, terms, rater))
@@ -258,6 +263,22 @@ def build_lines(
             lines.extend(usage_lines(price, meter=meter, usage=got, period=period,
                                      active=window, currency=terms.currency, rater=rater))
     return DraftLines(tuple(lines), final_version, tuple(sorted(missing)), window, meter_units)
+
+
+def _runs_without_seats(spans: Sequence[VersionSpan]) -> dict[int, VersionSpan]:
+    """Consecutive spans with the same version and interval merged (seats ignored), keyed by
+    the index of each run's first span."""
+    runs: dict[int, VersionSpan] = {}
+    first = 0
+    for i, span in enumerate(spans):
+        head = spans[first]
+        if i and (span.version_id, span.interval) == (head.version_id, head.interval):
+            runs[first] = VersionSpan(head.version_id, head.start, span.end, head.begins_by,
+                                      span.ends_by, head.seats, head.interval)
+            continue
+        first = i
+        runs[i] = span
+    return runs
 
 
 def _units(price: PriceTerm, seats: int) -> Decimal:
