@@ -123,7 +123,7 @@ def test_interval_change_preview_equals_the_bill_run(engine, users) -> None:
     assert _propose(engine, spec, _actor(users, "finance"), MARCH_25).applied
     billed = [(d, a) for k, d, a in _bill_march(engine) if k.startswith("proration")]
     assert billed == [(x.description, x.amount_minor) for x in preview.lines]
-    assert [a for _d, a in billed][0] == -1100  # March's unused 11 days credited
+    assert next(a for _d, a in billed) == -1100  # March's unused 11 days credited
     with read_session(engine) as s:
         sub = s.get(Subscription, sub_id)
         assert (sub.billing_interval, sub.current_period_start, sub.current_period_end) == (
