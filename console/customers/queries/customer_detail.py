@@ -27,6 +27,15 @@ from models.db import read_session
 from models.types import micro_to_quantity, utcnow
 
 
+#: Subscription event kinds in plain words (the timeline).
+EVENT_WORDS = {
+    "new": "New", "upgrade": "Upgrade", "downgrade": "Downgrade", "renewal": "Renewal",
+    "lapse": "Lapsed", "cancel": "Canceled", "reactivate": "Reactivated", "migrate": "Migrated",
+    "seat_change": "Seats changed", "interval_change": "Billing interval changed",
+    "cancel_scheduled": "Cancellation scheduled", "cancel_undone": "Cancellation undone",
+}
+
+
 @dataclass(frozen=True)
 class SubscriptionView:
     """A subscription on the customer page."""
@@ -183,7 +192,8 @@ def customer_detail(session: Session, customer_id: int, *, usage_days: int = 90,
         if e.note:
             detail = f"{detail} · {e.note}"
         delta = e.mrr_delta_minor
-        timeline.append(TimelineItem(e.occurred_on.isoformat(), e.kind, detail,
+        timeline.append(TimelineItem(e.occurred_on.isoformat(),
+                                     EVENT_WORDS.get(e.kind, e.kind.replace("_", " ")), detail,
                                      ("+" if delta > 0 else "") + format_minor(delta, e.currency),
                                      e.churn_reason or ""))
     invoices = session.execute(sa.select(Invoice).where(Invoice.customer_id == c.id)
