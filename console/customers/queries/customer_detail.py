@@ -26,7 +26,6 @@ from models import (
 from models.db import read_session
 from models.types import micro_to_quantity, utcnow
 
-
 #: Subscription event kinds in plain words (the timeline).
 EVENT_WORDS = {
     "new": "New", "upgrade": "Upgrade", "downgrade": "Downgrade", "renewal": "Renewal",

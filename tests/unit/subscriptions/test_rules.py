@@ -62,11 +62,11 @@ def test_periods(day, interval, started, expected) -> None:
 @given(st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 1, 1)),
        st.sampled_from(["month", "year"]))
 def test_renewals_chain_without_gaps(started: date, interval: str) -> None:
-    start, end = period_containing(started, interval=interval, started_on=started)
+    _start, end = period_containing(started, interval=interval, started_on=started)
     for _ in range(3):
         nxt_start, nxt_end = next_period(end, interval=interval, started_on=started)
         assert (nxt_start - end).days == 1 and nxt_end >= nxt_start
-        start, end = nxt_start, nxt_end
+        _start, end = nxt_start, nxt_end
 
 
 def test_entitlement_change() -> None:
