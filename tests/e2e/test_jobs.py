@@ -18,7 +18,8 @@ from tests.e2e.helpers import query, sign_in
 pytestmark = pytest.mark.e2e
 JOBS = {"dunning": "Payment retries and reminders",
         "experiments-due": "Experiment starts and rollout moves",
-        "plan-migrations": "Scheduled plan migrations", "deliver-webhooks": "Webhook delivery",
+        "renewals": "Subscription renewals", "plan-migrations": "Scheduled plan migrations",
+        "mrr-ledger": "MRR ledger months", "deliver-webhooks": "Webhook delivery",
         "deliver-messages": "E-mail outbox", "job-history": "Job history upkeep"}
 
 

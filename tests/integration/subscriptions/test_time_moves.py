@@ -185,3 +185,40 @@ def test_a_variant_arm_customer_who_renews_is_billed_the_variant_price(engine, u
         lines = s.execute(sa.select(InvoiceLine.kind, InvoiceLine.amount_minor).where(
             InvoiceLine.invoice_id == inv.id).order_by(InvoiceLine.position)).all()
         assert lines[:2] == [("recurring", 4500), ("seat", 310)]
+
+
+@pytest.mark.parametrize("losers", ["keep", "migrate"])
+def test_a_conclusion_moves_the_losing_arm_as_it_says(engine, users, losers) -> None:
+    with unit_of_work(engine) as s:
+        w = world(s)
+        variant = bf.version(s, s.get(bf.Plan, w.team), 2, status="approved")
+        bf.price(s, variant, name="team fee", kind="recurring", properties={"amount": "45.00"})
+    with unit_of_work(engine) as s:
+        exp = Experiment(key="team-price-2", name="Team price", plan_id=w.team,
+                         status="running", primary_metric="arpa",
+                         created_by=users["monetization_lead"],
+                         started_at=datetime(2026, 1, 10, tzinfo=UTC))
+        s.add(exp)
+        s.flush()
+        control = ExperimentArm(experiment_id=exp.id, name="control", weight=100,
+                                plan_version_id=w.team_v, is_control=True)
+        winner = ExperimentArm(experiment_id=exp.id, name="variant", weight=0,
+                               plan_version_id=variant.id)
+        s.add_all([control, winner])
+        exp_id = exp.id
+    with unit_of_work(engine) as s:  # subscribes while it runs: the control arm
+        r = subscriptions.propose_change(s, spec=ChangeSpec(
+            ChangeKind.NEW, w.customer, plan_id=w.team, seats=1, interval="month",
+            effective_on=date(2026, 2, 1)), actor=SYSTEM, on=date(2026, 2, 1))
+        sub_id = r.subscription_id
+    with unit_of_work(engine) as s:  # concluded: the variant won
+        exp = s.get(Experiment, exp_id)
+        exp.status, exp.winner_arm_id, exp.results = "concluded", s.execute(
+            sa.select(ExperimentArm.id).where(ExperimentArm.name == "variant")).scalar_one(), \
+            {"losers": losers}
+        exp.ended_at = datetime(2026, 2, 20, tzinfo=UTC)
+    run = subscriptions.renew_due(now=datetime(2026, 3, 2, tzinfo=UTC), actor=SYSTEM)
+    assert run.renewed == 1
+    with read_session(engine) as s:
+        moved_to = s.get(Subscription, sub_id).plan_version_id
+    assert moved_to == (variant.id if losers == "migrate" else w.team_v)
