@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from console import billing, reference
-from console.kernel.errors import ServiceError
+from console.kernel.errors import FieldErrors, ServiceError
 from console.kernel.policy import policy
 from console.money import MoneyError, format_minor, format_signed_minor, round_minor, to_major
 from console.subscriptions.domain import (
@@ -134,7 +134,7 @@ def _entitlements(session: Session, r: Resolved) -> EntitlementChange:
     return entitlement_change(grants(session, before), grants(session, after))
 
 
-def invoice_lines(session: Session, r: Resolved) -> tuple[list[billing.LineKind], str]:
+def invoice_lines(session: Session, r: Resolved) -> tuple[list[Any], str]:
     """The lines the change puts on the next invoice, and that invoice's period label.
 
     Cancelling at the period end (or undoing it) changes no invoice line.
@@ -203,8 +203,6 @@ class PreviewResult:
 
 def preview_view(customer_id: int, form: Mapping[str, Any]) -> PreviewResult:
     """Page-facing preview of the change described by a form (its own read session)."""
-    from console.kernel.errors import FieldErrors
-
     try:
         spec = parse_change(form, customer_id=customer_id)
         with read_session() as s:

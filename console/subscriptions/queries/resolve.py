@@ -218,11 +218,6 @@ def earliest_day(session: Session, sub: Subscription | None, *, on: date) -> dat
     return max(candidates)
 
 
-def _plan_of_version(session: Session, version_id: int) -> int:
-    return int(session.execute(sa.select(PlanVersion.plan_id).where(
-        PlanVersion.id == version_id)).scalar_one())
-
-
 def _check_plan(session: Session, plan_id: int) -> None:
     if session.get(Plan, plan_id) is None:
         raise FieldErrors({"plan_id": "no such plan."})
@@ -365,8 +360,3 @@ def _resolve_change(session: Session, spec: ChangeSpec, customer: Customer, sub:
                     mrr_before=before, mrr_after=after_mrr,
                     event_kind=event_kind(kind, mrr_before=before, mrr_after=after_mrr),
                     event_on=day, change=change, period=period)
-
-
-def plan_id_of(session: Session, version_id: int) -> int:
-    """The plan a version belongs to."""
-    return _plan_of_version(session, version_id)
