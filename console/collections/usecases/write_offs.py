@@ -24,6 +24,7 @@ from console.kernel.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from console.kernel.outcome import Outcome, act
 from console.kernel.permissions import require, roles_of
 from console.kernel.roles import Permission, Role
+from console.money import format_minor
 from models import Approval, ApprovalRequest, Invoice
 from models.types import utcnow
 
@@ -127,6 +128,15 @@ def decide_write_off(session: Session, *, request_id: int, version: int, actor: 
         inv = load_invoice(session, req.subject_id)
         if open_minor(inv) <= 0:
             raise Conflict("The invoice has been settled meanwhile; nothing to write off.")
+        requested = int((req.payload or {}).get("amount_minor", open_minor(inv)))
+        if open_minor(inv) != requested:
+            # A payment or credit came in after the request: the approver must see the
+            # amount that would really be written off.
+            raise Conflict(
+                f"The invoice's open balance changed since the write-off was requested "
+                f"({format_minor(requested, inv.currency)} then, "
+                f"{format_minor(open_minor(inv), inv.currency)} now). Reject this request "
+                "and ask for a new one. Nothing was changed.")
         billing.mark_uncollectible(session, invoice_id=inv.id, version=inv.version,
                                    reason=f"Write-off approved: {req.reason}", actor=actor)
         cancel_scheduled_retries(session, inv.id)

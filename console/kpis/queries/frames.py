@@ -72,7 +72,7 @@ def data_state(engine: sa.Engine) -> DataState:
                      version=version, first_month=_scalar_date(row[12]))
 
 
-def fx_rates(engine: sa.Engine, reporting: str) -> dict[str, str]:
+def rates_text(engine: sa.Engine, reporting: str) -> dict[str, str]:
     """Rates into ``reporting`` per currency (see :func:`console.reference.fx_rates`).
 
     Returns:
@@ -122,7 +122,7 @@ def load_frames(engine: sa.Engine, filters: KpiFilters,
     filters = filters.validated()
     state = state or data_state(engine)
     w = resolve_window(filters, state)
-    rates = fx_rates(engine, filters.reporting)
+    rates = rates_text(engine, filters.reporting)
     q = KpiSql(filters, engine.dialect.name,
                conversion_factors(rates, reporting=filters.reporting))
     totals_m, movement_m, churn_m = _months(w)

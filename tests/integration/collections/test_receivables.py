@@ -222,3 +222,22 @@ def test_rejected_write_off_keeps_the_invoice(engine) -> None:
         assert s.get(ApprovalRequest, req.id).status == "rejected"
     with pytest.raises(Conflict, match="Only issued"), unit_of_work(engine) as s:
         request_write_off(s, invoice_id=w["inv"]["a_paid"][0], reason="x", actor=w["fin"])
+
+
+def test_write_off_is_refused_when_a_payment_came_in_after_the_request(engine) -> None:
+    w = _world(engine)
+    inv_id = w["inv"]["a_95"][0]
+    with unit_of_work(engine) as s:
+        req = request_write_off(s, invoice_id=inv_id, reason="Company insolvent",
+                                actor=w["fin"])
+        req_id, version = req.id, req.version
+    with unit_of_work(engine) as s:  # a partial payment arrives before the approval
+        inv = s.get(Invoice, inv_id)
+        inv.paid_minor += 1000
+    with pytest.raises(Conflict, match=r"open balance changed.*\$30\.00 then, \$20\.00 now"), \
+            unit_of_work(engine) as s:
+        decide_write_off(s, request_id=req_id, version=version, actor=w["fin2"],
+                         approve=True, comment="Agreed")
+    with read_session(engine) as s:
+        assert s.get(Invoice, inv_id).status == "issued"
+        assert s.get(ApprovalRequest, req_id).status == "pending"
