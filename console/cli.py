@@ -112,6 +112,22 @@ def setup() -> None:
     if settings().is_dev and _customer_count() == 0:
         print("first run: generating the demo company (about a minute)...", flush=True)
         print(seed(customers=1500, months=24, seed_value=7, as_of=None))
+    if settings().scheduler == "on":
+        catch_up()
+
+
+def catch_up() -> None:
+    """Run the scheduled work that is due (renewals, dunning, migrations, the ledger's months)
+    once before serving, so the console shows today's months after days or weeks off."""
+    from console import jobs
+
+    started = time.perf_counter()
+    results = jobs.run_due()
+    ran = [r for r in results if r.outcome in (jobs.SUCCEEDED, jobs.FAILED)]
+    print(f"caught up with scheduled work in {time.perf_counter() - started:.1f}s "
+          f"({len(ran)} job(s) ran)", flush=True)
+    for result in ran:
+        print(f"  {result.line()}", flush=True)
 
 
 def _forget_ui_states() -> None:

@@ -10,6 +10,12 @@ from sqlmodel import Field, SQLModel
 from models.types import fk, minor, pk, ts, utcnow
 
 
+def _text(length: int) -> sa.Column:
+    """A required text column that is empty by default (also for rows made before it)."""
+    # No column default: bulk writers (the demo's) insert only the columns they name.
+    return sa.Column(sa.String(length), nullable=False, server_default="")
+
+
 class Customer(SQLModel, table=True):
     """A paying (or free) account."""
 
@@ -19,7 +25,15 @@ class Customer(SQLModel, table=True):
     id: int | None = Field(default=None, sa_column=pk())
     code: str = Field(sa_column=sa.Column(sa.String(32), nullable=False, unique=True))
     name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False, index=True))
+    #: the billing e-mail (invoices, dunning reminders and notices go here)
     email: str = Field(sa_column=sa.Column(sa.String(320), nullable=False))
+    #: the name invoices are addressed to (empty: ``name``)
+    legal_name: str = Field(default="", sa_column=_text(200))
+    address_line1: str = Field(default="", sa_column=_text(200))
+    address_line2: str = Field(default="", sa_column=_text(200))
+    postal_code: str = Field(default="", sa_column=_text(20))
+    city: str = Field(default="", sa_column=_text(100))
+    tax_id: str = Field(default="", sa_column=_text(32))
     #: smb | mid_market | enterprise
     segment: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     #: na | emea | apac | latam
@@ -44,6 +58,10 @@ class Subscription(SQLModel, table=True):
     """A customer's subscription to a plan version."""
 
     __tablename__ = "subscription"
+    __table_args__ = (
+        # The renewals job reads the live subscriptions whose period has ended.
+        sa.Index("ix_subscription_renewal", "status", "current_period_end"),
+    )
 
     id: int | None = Field(default=None, sa_column=pk())
     customer_id: int = Field(sa_column=fk("customer.id"))
@@ -62,6 +80,9 @@ class Subscription(SQLModel, table=True):
     canceled_on: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
     #: voluntary | involuntary
     churn_reason: str | None = Field(default=None, sa_column=sa.Column(sa.String(16)))
+    #: ends (status canceled) when the current period ends, unless undone before then
+    cancel_at_period_end: bool = Field(default=False, sa_column=sa.Column(
+        sa.Boolean, nullable=False, server_default=sa.false()))
     mrr_minor: int = Field(default=0, sa_column=minor())
     grandfathered: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts(nullable=False))
@@ -78,12 +99,18 @@ class SubscriptionEvent(SQLModel, table=True):
     subscription_id: int = Field(sa_column=fk("subscription.id"))
     customer_id: int = Field(sa_column=fk("customer.id", index=False))
     #: new | upgrade | downgrade | renewal | lapse | cancel | reactivate | migrate | seat_change
+    #: | interval_change
     kind: str = Field(sa_column=sa.Column(sa.String(16), nullable=False, index=True))
     occurred_on: date = Field(sa_column=sa.Column(sa.Date, nullable=False))
     from_version_id: int | None = Field(default=None, sa_column=fk("plan_version.id",
                                                                      nullable=True, index=False))
     to_version_id: int | None = Field(default=None, sa_column=fk("plan_version.id",
                                                                    nullable=True, index=False))
+    #: seats and billing interval before and after the event (None: not recorded, unchanged)
+    seats_before: int | None = Field(default=None, sa_column=sa.Column(sa.Integer))
+    seats_after: int | None = Field(default=None, sa_column=sa.Column(sa.Integer))
+    interval_before: str | None = Field(default=None, sa_column=sa.Column(sa.String(8)))
+    interval_after: str | None = Field(default=None, sa_column=sa.Column(sa.String(8)))
     currency: str = Field(sa_column=sa.Column(sa.String(3), nullable=False))
     mrr_before_minor: int = Field(default=0, sa_column=minor())
     mrr_after_minor: int = Field(default=0, sa_column=minor())

@@ -1,7 +1,13 @@
 """Billing: usage metering, bill runs, invoice review, credit notes and invoice documents."""
 
+from console.billing.domain.lines import (
+    LineKind,
+)
 from console.billing.domain.periods import (
+    Period,
+    VersionChange,
     month_period,
+    subscription_year,
 )
 from console.billing.domain.status import (
     CreditNoteStatus,
@@ -50,6 +56,7 @@ from console.billing.queries.usage_imports import (
     recent_imports_view,
 )
 from console.billing.usecases.bill_runs import (
+    DraftInvoice,
     RunOutcome,
     release_wave,
     release_wave_view,
@@ -78,6 +85,12 @@ from console.billing.usecases.invoices import (
     release_hold_view,
     void_view,
 )
+from console.billing.usecases.subscription_changes import (
+    SubscriptionAfter,
+    discard_drafts,
+    locked_until,
+    preview_next_invoice,
+)
 from console.billing.usecases.usage_import import (
     ImportReport,
     import_usage_file,
@@ -92,17 +105,22 @@ __all__ = [
     "CreditNoteRow",
     "CreditNoteStatus",
     "DailyPoint",
+    "DraftInvoice",
     "EventRow",
     "FlagView",
     "ImportReport",
     "ImportRow",
     "InvoiceStatus",
     "InvoiceSummary",
+    "LineKind",
     "LineView",
+    "Period",
     "ReviewFilter",
     "ReviewPage",
     "ReviewRow",
     "RunOutcome",
+    "SubscriptionAfter",
+    "VersionChange",
     "approval_threshold_minor",
     "approve_credit_note",
     "approve_many_view",
@@ -113,6 +131,7 @@ __all__ = [
     "create_credit_note_view",
     "credited_per_line",
     "daily_usage",
+    "discard_drafts",
     "edit_line_view",
     "hold_view",
     "import_usage_file",
@@ -123,12 +142,14 @@ __all__ = [
     "invoice_pdf_file",
     "issue_view",
     "line_events_view",
+    "locked_until",
     "mark_paid_view",
     "mark_uncollectible",
     "mark_uncollectible_view",
     "month_period",
     "pending_credits_view",
     "preview_credit",
+    "preview_next_invoice",
     "recent_imports_view",
     "reject_credit_note",
     "release_hold_view",
@@ -140,6 +161,7 @@ __all__ = [
     "run_bill_run_for_user",
     "start_bill_run",
     "start_bill_run_view",
+    "subscription_year",
     "usage_events",
     "void_view",
 ]

@@ -31,6 +31,7 @@ from console.experiments.queries.rollout_detail import (
 from console.experiments.queries.simulation import SimTotalRow, simulate
 from console.experiments.queries.stage_preview import PreviewLine, PreviewTotal, preview
 from console.experiments.queries.timeline import TimelineRow
+from console.experiments.usecases.enrolment import offered_version, renewal_version
 from console.experiments.usecases.experiment_approvals import (
     approve,
     reject,
@@ -102,6 +103,7 @@ __all__ = [
     "create_rollout",
     "experiment",
     "guardrails_from_form",
+    "offered_version",
     "overview",
     "pause",
     "pause_rollout",
@@ -109,6 +111,7 @@ __all__ = [
     "refresh",
     "refresh_results",
     "reject",
+    "renewal_version",
     "request_conclusion",
     "request_start",
     "resume",

@@ -40,9 +40,16 @@ JOBS: tuple[JobSpec, ...] = (
             tasks.experiments_due,
             description="Starts approved experiments whose day has come and moves due rollout "
                         "members."),
+    JobSpec("renewals", "Subscription renewals", "10 * * * *", tasks.renewals,
+            description="Advances subscriptions whose period ended (annual plans by a year), "
+                        "ends those set to cancel at the period end and gives customers in a "
+                        "running experiment their arm's plan version."),
     JobSpec("plan-migrations", "Scheduled plan migrations", "30 1 * * *",
             tasks.plan_migrations,
             description="Moves subscribers of scheduled plan migrations whose date has come."),
+    JobSpec("mrr-ledger", "MRR ledger months", "50 2 * * *", tasks.mrr_ledger,
+            description="Writes each month's MRR ledger from the subscription events, so a new "
+                        "month gets its rows and moves by migrations and renewals count."),
     JobSpec("deliver-webhooks", "Webhook delivery", "* * * * *", tasks.deliver_webhooks,
             description="Sends due signed webhook events; failed ones are retried with backoff."),
     JobSpec("deliver-messages", "E-mail outbox", "*/5 * * * *", tasks.deliver_messages,

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from console import catalog, collections, delivery, experiments
+from console import catalog, collections, delivery, experiments, subscriptions
 from console.kernel.actor import Actor
 from models import JobRun
 from models.db import unit_of_work
@@ -42,6 +42,16 @@ def plan_migrations(now: datetime) -> str:
         run = catalog.run_due_migrations(s, today=now.date(), actor=_system("plan-migrations"))
     return (f"{run.migrations} migration(s) looked at, {run.moved} subscription(s) moved, "
             f"{run.completed} completed")
+
+
+def renewals(now: datetime) -> str:
+    """Renew subscriptions whose period ended (cancel those set to end, apply experiment arms)."""
+    return subscriptions.renew_due(now=now, actor=_system("renewals")).summary()
+
+
+def mrr_ledger(now: datetime) -> str:
+    """Bring the MRR ledger's months up to ``now``'s month in line with the subscription events."""
+    return subscriptions.sync_ledger(now=now)
 
 
 def deliver_webhooks(now: datetime) -> str:

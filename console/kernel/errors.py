@@ -28,3 +28,12 @@ class FieldError(InvalidInput):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class FieldErrors(InvalidInput):
+    """Invalid input in several fields of one form; ``errors`` maps each field to its message
+    (the form shows each under its field; the text names them all)."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
+        self.errors = dict(errors)

@@ -7,11 +7,11 @@ refusal into an :class:`Outcome` the page shows as a toast (the transaction roll
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from console.kernel.actor import actor_for
-from console.kernel.errors import ServiceError
+from console.kernel.errors import FieldErrors, ServiceError
 from models.db import unit_of_work
 
 
@@ -25,6 +25,8 @@ class Outcome:
     version: int = 0
     status: str = ""
     number: str = ""
+    #: field -> message when a form's fields were refused (see ``FieldErrors``)
+    errors: dict[str, str] = field(default_factory=dict)
 
 
 def outcome_of(result: Any, message: str, object_id: int | None = None) -> Outcome:
@@ -58,5 +60,7 @@ def act(user_id: int, fn: Callable[..., Any], *, done: str | Callable[[Any], str
             result = fn(s, actor=actor_for(s, user_id), **kwargs)
             message = done(result) if callable(done) else done
             return outcome_of(result, message, object_id)
+    except FieldErrors as exc:
+        return Outcome(False, str(exc), object_id, errors=exc.errors)
     except ServiceError as exc:
         return Outcome(False, str(exc), object_id)

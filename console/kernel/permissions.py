@@ -41,6 +41,10 @@ PERMISSION_TEXT: dict[Permission, str] = {
     Permission.VIEW_JOBS: "view scheduled jobs and webhook deliveries",
     Permission.RUN_JOBS: "run or reschedule jobs (admin)",
     Permission.MANAGE_WEBHOOKS: "manage webhook endpoints (admin)",
+    Permission.MANAGE_CUSTOMERS: "create customers or edit their billing details (finance or "
+                                 "admin)",
+    Permission.CHANGE_SUBSCRIPTIONS: "change subscriptions (finance or support)",
+    Permission.APPROVE_SUBSCRIPTION_CHANGES: "approve subscription changes (finance)",
 }
 
 

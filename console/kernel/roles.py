@@ -46,6 +46,9 @@ class Permission(StrEnum):
     VIEW_JOBS = "view_jobs"
     RUN_JOBS = "run_jobs"
     MANAGE_WEBHOOKS = "manage_webhooks"
+    MANAGE_CUSTOMERS = "manage_customers"
+    CHANGE_SUBSCRIPTIONS = "change_subscriptions"
+    APPROVE_SUBSCRIPTION_CHANGES = "approve_subscription_changes"
 
 
 _READ_ALL = frozenset(
@@ -66,7 +69,7 @@ _READ_ALL = frozenset(
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.VIEWER: _READ_ALL,
     Role.ADMIN: _READ_ALL | {Permission.MANAGE_USERS, Permission.RUN_JOBS,
-                             Permission.MANAGE_WEBHOOKS},
+                             Permission.MANAGE_WEBHOOKS, Permission.MANAGE_CUSTOMERS},
     Role.MONETIZATION_LEAD: frozenset(
         {
             Permission.VIEW_CUSTOMERS,
@@ -90,6 +93,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.APPROVE_CREDITS,
         Permission.MANAGE_COLLECTIONS,
         Permission.IMPORT_USAGE,
+        Permission.MANAGE_CUSTOMERS,
+        Permission.CHANGE_SUBSCRIPTIONS,
+        Permission.APPROVE_SUBSCRIPTION_CHANGES,
     },
     Role.SUPPORT: frozenset(
         {
@@ -98,6 +104,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_INVOICES,
             Permission.VIEW_DISPUTES,
             Permission.WORK_DISPUTES,
+            Permission.CHANGE_SUBSCRIPTIONS,
         }
     ),
 }

@@ -10,7 +10,6 @@ from console.customers import (
     CustomerRow,
     DisputeItem,
     InvoiceItem,
-    SubscriptionView,
     TimelineItem,
 )
 from console.kernel.errors import NotFound, ServiceError
@@ -99,10 +98,12 @@ class CustomerDetailState(SessionState):
     currency: str = ""
     status: str = ""
     payment_terms: str = ""
+    legal_name: str = ""
+    address: str = ""
+    tax_id: str = ""
     mrr: str = ""
     credit_balance: str = ""
     created: str = ""
-    subscriptions: list[SubscriptionView] = []
     timeline: list[TimelineItem] = []
     invoices: list[InvoiceItem] = []
     disputes: list[DisputeItem] = []
@@ -121,8 +122,10 @@ class CustomerDetailState(SessionState):
         self.found = False
         if not raw.isdigit():
             self.message = "No such customer."
-            return
+            return None
         self._show(int(raw))
+        from pages.customers.subscription_state import SubscriptionsState
+        return SubscriptionsState.load if self.found else None
 
     def _show(self, customer_id: int) -> None:
         try:
@@ -135,8 +138,9 @@ class CustomerDetailState(SessionState):
         self.payment_terms_days = d.payment_terms_days
         self.terms_error = ""
         for key in ("code", "name", "email", "segment", "region", "country", "currency",
-                    "status", "payment_terms", "mrr", "credit_balance", "created",
-                    "subscriptions", "timeline", "invoices", "disputes"):
+                    "status", "payment_terms", "legal_name", "address", "tax_id", "mrr",
+                    "credit_balance", "created", "timeline", "invoices",
+                    "disputes"):
             setattr(self, key, getattr(d, key))
         self.messages = customer_messages_view(d.id, limit=20)
         self.customer_id = d.id

@@ -4,7 +4,10 @@ import reflex as rx
 
 from console.customers import ALLOWED_TERMS, FILTER_CHOICES
 from pages.components.layout import pager, stat
+from pages.customers.form_state import CustomerFormState
+from pages.customers.form_views import edit_dialog
 from pages.customers.state import CustomerDetailState, CustomersState
+from pages.customers.subscription_views import subscriptions_section
 from pages.session import SessionState
 
 
@@ -25,6 +28,9 @@ def _sortable(label: str, column: str) -> rx.Component:
 def customers_view() -> rx.Component:
     """Search, filters and one page of customers."""
     return rx.vstack(
+        rx.cond(SessionState.permissions.contains("manage_customers"), rx.link(
+            rx.button(rx.icon("user-plus", size=14), "New customer", variant="soft"),
+            href="/customers/new", data_testid="customer-new")),
         rx.form(
             rx.hstack(
                 rx.input(name="text", placeholder="Search name, code or email",
@@ -107,18 +113,19 @@ def customer_detail_view() -> rx.Component:
                       align="center", width="100%"),
             rx.text(s.email, " · ", s.segment, " · ", s.region, " (", s.country, ") · ",
                     s.currency, " · ", s.payment_terms, size="2", color_scheme="gray"),
+            rx.hstack(rx.text("Bills ", rx.text.strong(s.legal_name), " · ", s.address,
+                              " · tax id ", s.tax_id, size="2", color_scheme="gray",
+                              data_testid="customer-billing"),
+                      rx.cond(SessionState.permissions.contains("manage_customers"), rx.button(
+                          rx.icon("pencil", size=12), "Edit billing details", size="1",
+                          variant="ghost", on_click=CustomerFormState.open_edit,
+                          data_testid="customer-edit")),
+                      align="center", spacing="2"),
+            edit_dialog(),
             rx.hstack(stat("MRR", s.mrr, "customer-mrr"), stat("Credit balance", s.credit_balance),
                       stat("Customer since", s.created), spacing="3"),
             rx.cond(SessionState.permissions.contains("manage_collections"), _terms_form()),
-            _section("Subscriptions", rx.table.root(
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
-                    "Plan", "Status", "Seats", "Billing", "Current period", "MRR")])),
-                rx.table.body(rx.foreach(s.subscriptions, lambda x: rx.table.row(
-                    rx.table.cell(x.version, rx.cond(x.grandfathered,
-                                                     rx.badge("grandfathered", ml="2"))),
-                    rx.table.cell(x.status), rx.table.cell(x.seats), rx.table.cell(x.interval),
-                    rx.table.cell(x.period), rx.table.cell(x.mrr, class_name="num")))),
-                width="100%", size="1")),
+            subscriptions_section(),
             _section("Usage (last 90 days)", rx.plotly(data=s.usage_figure, width="100%")),
             _section("Timeline", rx.table.root(
                 rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (

@@ -366,7 +366,8 @@ class ExperimentState(SessionState):
         return self._act("Conclusion requested: someone else must approve it.",
                          svc.request_conclusion, self._actor_id(), self.experiment_id,
                          winner=text_of(form_data, "winner", 64),
-                         reason=text_of(form_data, "reason"))
+                         reason=text_of(form_data, "reason"),
+                         losers=text_of(form_data, "losers", 16) or "keep")
 
     @requires(Permission.RUN_EXPERIMENTS)
     def roll_back(self, form_data: dict):

@@ -233,6 +233,9 @@ def _actions() -> rx.Component:
     conclude = rx.form(rx.hstack(
         rx.el.select(rx.foreach(s.arm_names, lambda n: rx.el.option(n, value=n)),
                      name="winner", class_name="native-select", data_testid="winner"),
+        rx.el.select(rx.el.option("Other arms keep their price", value="keep"),
+                     rx.el.option("Other arms move to the winner at renewal", value="migrate"),
+                     name="losers", class_name="native-select", data_testid="losers"),
         rx.input(name="reason", placeholder="Why this arm wins", width="280px",
                  data_testid="conclude-reason"),
         rx.button("Request conclusion", type="submit", variant="soft", color_scheme="green",

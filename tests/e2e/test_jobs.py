@@ -9,16 +9,19 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic.script import ScriptDirectory
 from playwright.sync_api import Page, expect
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.conftest import screenshot
 from tests.e2e.helpers import query, sign_in
+from tests.integration.conftest import alembic_config
 
 pytestmark = pytest.mark.e2e
 JOBS = {"dunning": "Payment retries and reminders",
         "experiments-due": "Experiment starts and rollout moves",
-        "plan-migrations": "Scheduled plan migrations", "deliver-webhooks": "Webhook delivery",
+        "renewals": "Subscription renewals", "plan-migrations": "Scheduled plan migrations",
+        "mrr-ledger": "MRR ledger months", "deliver-webhooks": "Webhook delivery",
         "deliver-messages": "E-mail outbox", "job-history": "Job history upkeep"}
 
 
@@ -55,7 +58,8 @@ def _next_daily(hour: int, minute: int) -> str:
 def test_operator_endpoints_answer_on_the_real_server(app) -> None:
     assert _get(f"{app.url}/health") == (200, json.dumps({"status": "ok"}, separators=(",", ":")))
     status, body = _get(f"{app.url}/ready")
-    assert status == 200 and json.loads(body)["reason"] == "database at revision 0004"
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert status == 200 and json.loads(body)["reason"] == f"database at revision {head}"
     status, body = _get(f"{app.url}/metrics")
     assert status == 200
     names = {f.name for f in text_string_to_metric_families(body)}

@@ -147,6 +147,7 @@ class SubscriptionTerms:
     canceled_on: date | None
     current_version_id: int
     changes: tuple[VersionChange, ...] = ()
+    interval: str = "month"
 
 
 @dataclass(frozen=True)
@@ -167,13 +168,15 @@ class DraftLines:
     meter_units: Mapping[int, Decimal] = field(default_factory=dict)
 
 
-def select_prices(prices: Sequence[PriceTerm], *, currency: str, region: str, segment: str
-                  ) -> tuple[list[PriceTerm], list[str]]:
+def select_prices(prices: Sequence[PriceTerm], *, currency: str, region: str, segment: str,
+                  interval: str | None = None) -> tuple[list[PriceTerm], list[str]]:
     """Pick, per rate-card row, the price in the customer's currency and dimensions.
 
     Rows are grouped by (kind, meter, name). Within a group a price matches when its currency
-    is the customer's and its region/segment are empty or the customer's; the most specific
-    match wins (then the lowest position and id).
+    is the customer's and its region/segment are empty or the customer's; a price billed at
+    the subscription's ``interval`` wins over one billed at another (a version may price the
+    same fee per month and per year), then the most specific match (then the lowest position
+    and id), as :func:`console.catalog.domain.ratecard.select_prices` chooses for MRR.
 
     Returns:
         ``(chosen prices in rate-card order, names of rows with no price in the currency)``.
@@ -189,7 +192,8 @@ def select_prices(prices: Sequence[PriceTerm], *, currency: str, region: str, se
         if not fits:
             unmatched.append(key)
             continue
-        chosen.append(min(fits, key=lambda p: (-(bool(p.region) + bool(p.segment)),
+        chosen.append(min(fits, key=lambda p: (p.billing_interval != interval,
+                                               -(bool(p.region) + bool(p.segment)),
                                                p.position, p.id)))
     covered = {(p.kind, p.meter_id) for p in chosen}
     missing = sorted({name for kind, meter, name in unmatched if (kind, meter) not in covered})
@@ -221,27 +225,35 @@ def build_lines(
     """
     rater = rater or Rater()
     spans = version_spans(period, started_on=terms.started_on, canceled_on=terms.canceled_on,
-                          current_version_id=terms.current_version_id, changes=terms.changes)
+                          current_version_id=terms.current_version_id, changes=terms.changes,
+                          current_seats=terms.seats, current_interval=terms.interval)
     window = active_window(period, started_on=terms.started_on, canceled_on=terms.canceled_on)
     lines: list[LineDraft] = []
     missing: set[str] = set()
     final_version = spans[-1].version_id if spans else terms.current_version_id
-    for span in spans:
+    final_interval = (spans[-1].interval if spans else None) or terms.interval
+    runs = _runs_without_seats(spans)
+    for i, span in enumerate(spans):
         chosen, lacking = select_prices(prices_by_version.get(span.version_id, ()),
                                         currency=terms.currency, region=terms.region,
-                                        segment=terms.segment)
+                                        segment=terms.segment,
+                                        interval=span.interval or terms.interval)
         missing.update(lacking)
         for price in chosen:
-            if price.kind in (LineKind.RECURRING, LineKind.SEAT):
+            if price.kind == LineKind.SEAT:
                 lines.extend(fee_lines(price, span=span, period=period, terms=terms,
-                                       rater=rater))
+                                       rater=rater, seats=span.seats))
+            elif price.kind == LineKind.RECURRING and i in runs:
+                # A seat change does not split a fee that does not depend on seats.
+                lines.extend(fee_lines(price, span=runs[i], period=period, terms=terms,
+                                       rater=rater, seats=span.seats))
             elif price.kind == LineKind.ONE_TIME and span.start == terms.started_on:
                 lines.append(_one_time_line(price, terms, rater))
     meter_units: dict[int, Decimal] = {}
     if window is not None:
         chosen, _ = select_prices(prices_by_version.get(final_version, ()),
                                   currency=terms.currency, region=terms.region,
-                                  segment=terms.segment)
+                                  segment=terms.segment, interval=final_interval)
         for price in chosen:
             if price.kind != LineKind.USAGE or price.meter_id is None:
                 continue
@@ -251,6 +263,22 @@ def build_lines(
             lines.extend(usage_lines(price, meter=meter, usage=got, period=period,
                                      active=window, currency=terms.currency, rater=rater))
     return DraftLines(tuple(lines), final_version, tuple(sorted(missing)), window, meter_units)
+
+
+def _runs_without_seats(spans: Sequence[VersionSpan]) -> dict[int, VersionSpan]:
+    """Consecutive spans with the same version and interval merged (seats ignored), keyed by
+    the index of each run's first span."""
+    runs: dict[int, VersionSpan] = {}
+    first = 0
+    for i, span in enumerate(spans):
+        head = spans[first]
+        if i and (span.version_id, span.interval) == (head.version_id, head.interval):
+            runs[first] = VersionSpan(head.version_id, head.start, span.end, head.begins_by,
+                                      span.ends_by, head.seats, head.interval)
+            continue
+        first = i
+        runs[i] = span
+    return runs
 
 
 def _units(price: PriceTerm, seats: int) -> Decimal:
@@ -272,12 +300,16 @@ def _unit_amount(price: PriceTerm, units: Decimal, amount: Decimal) -> str:
 
 
 def fee_lines(price: PriceTerm, *, span: VersionSpan, period: Period, terms: SubscriptionTerms,
-              rater: Rater | None = None) -> list[LineDraft]:
-    """Recurring or seat lines of one price over one version span (see the module rules)."""
-    units = _units(price, terms.seats)
+              rater: Rater | None = None, seats: int | None = None) -> list[LineDraft]:
+    """Recurring or seat lines of one price over one span (see the module rules).
+
+    ``seats`` are the seats in force during the span (None: the subscription's).
+    """
+    seats = terms.seats if seats is None else seats
+    units = _units(price, seats)
     amount, rows = (rater or Rater())(price, units, terms.currency)
     full_minor = round_minor(amount, terms.currency)
-    base = _FeeLine(price=price, title=_title(price, terms.seats), units=units,
+    base = _FeeLine(price=price, title=_title(price, seats), units=units,
                     unit_amount=_unit_amount(price, units, amount), full_minor=full_minor,
                     rows=rows)
     if price.billing_interval == "year":

@@ -92,25 +92,38 @@ class Boundary:
 
 @dataclass(frozen=True, slots=True)
 class VersionChange:
-    """An upgrade or downgrade effective on a day (the new version applies from ``on``)."""
+    """A change of a subscription's terms effective on a day (the new terms apply from ``on``).
+
+    An upgrade or downgrade changes the plan version; a seat change the seats; an interval
+    change the billing interval (a plan version may price the same fee per month and per
+    year). ``None`` means "not changed by this event" (or, for the ``*_before`` fields, not
+    recorded).
+    """
 
     on: date
     from_version_id: int | None
-    to_version_id: int
+    to_version_id: int | None
+    seats_before: int | None = None
+    seats_after: int | None = None
+    interval_before: str | None = None
+    interval_after: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class VersionSpan:
-    """The days of a period during which one plan version applied.
+    """The days of a period during which one set of terms applied.
 
     Attributes:
         version_id: the plan version.
         start: first day (inclusive).
         end: last day (inclusive).
         begins_by: ``period`` (applied from the period start), ``start`` (the subscription
-            started that day) or ``change`` (an upgrade/downgrade took effect).
+            started that day) or ``change`` (a change of version, seats or interval took
+            effect).
         ends_by: ``period``, ``cancel`` (last day of a canceled subscription, possibly the
             period's last day) or ``change``.
+        seats: the seats in force (None: the subscription's seats).
+        interval: the billing interval in force (None: the subscription's interval).
     """
 
     version_id: int
@@ -118,6 +131,8 @@ class VersionSpan:
     end: date
     begins_by: str
     ends_by: str
+    seats: int | None = None
+    interval: str | None = None
 
     @property
     def days(self) -> int:
@@ -133,6 +148,10 @@ def active_window(period: Period, *, started_on: date, canceled_on: date | None
     return Period(first, last) if first <= last else None
 
 
+def _first_known(values: Sequence[object | None]) -> object | None:
+    return next((v for v in values if v is not None), None)
+
+
 def version_spans(
     period: Period,
     *,
@@ -140,15 +159,25 @@ def version_spans(
     canceled_on: date | None,
     current_version_id: int,
     changes: Sequence[VersionChange] = (),
+    current_seats: int | None = None,
+    current_interval: str | None = None,
 ) -> list[VersionSpan]:
-    """Split the active days of ``period`` by plan version.
+    """Split the active days of ``period`` by the terms in force (version, seats, interval).
+
+    The terms at the window's start are those left by the last change on or before it;
+    what no such change records comes from the first change inside the window (its
+    ``*_before``), and otherwise from the subscription as it is now (``current_*``). A change
+    that leaves all terms as they were does not split the period.
 
     Args:
         period: the billing period.
         started_on: the subscription's first day.
         canceled_on: its last day when canceled (inclusive), else None.
         current_version_id: the version it is on now (used when no change says otherwise).
-        changes: upgrades/downgrades (any order); each applies from its ``on`` day.
+        changes: changes of version, seats or interval (any order); each applies from its
+            ``on`` day.
+        current_seats: its seats now (None: spans carry no seats).
+        current_interval: its billing interval now (None: spans carry no interval).
 
     Returns:
         Consecutive spans covering the active days, empty when it was not active.
@@ -159,18 +188,24 @@ def version_spans(
     ordered = sorted(changes, key=lambda c: c.on)
     before = [c for c in ordered if c.on <= window.start]
     inside = [c for c in ordered if window.start < c.on <= window.end]
-    if before:
-        version = before[-1].to_version_id
-    elif inside and inside[0].from_version_id is not None:
-        version = inside[0].from_version_id
-    else:
-        version = current_version_id
+    version = _first_known([c.to_version_id for c in reversed(before)]
+                           + [c.from_version_id for c in inside]) or current_version_id
+    seats = _first_known([c.seats_after for c in reversed(before)]
+                         + [c.seats_before for c in inside] + [current_seats])
+    interval = _first_known([c.interval_after for c in reversed(before)]
+                            + [c.interval_before for c in inside] + [current_interval])
     begins_by = Boundary.START if started_on > period.start else Boundary.PERIOD
     spans: list[VersionSpan] = []
     start = window.start
     for change in inside:
-        spans.append(VersionSpan(version, start, change.on - ONE_DAY, begins_by, Boundary.CHANGE))
-        version, start, begins_by = change.to_version_id, change.on, Boundary.CHANGE
+        after = (change.to_version_id or version,
+                 seats if change.seats_after is None else change.seats_after,
+                 interval if change.interval_after is None else change.interval_after)
+        if after == (version, seats, interval):
+            continue
+        spans.append(VersionSpan(version, start, change.on - ONE_DAY, begins_by, Boundary.CHANGE,
+                                 seats, interval))
+        (version, seats, interval), start, begins_by = after, change.on, Boundary.CHANGE
     ends_by = Boundary.CANCEL if canceled_on and canceled_on <= period.end else Boundary.PERIOD
-    spans.append(VersionSpan(version, start, window.end, begins_by, ends_by))
+    spans.append(VersionSpan(version, start, window.end, begins_by, ends_by, seats, interval))
     return spans

@@ -35,8 +35,10 @@ from models import (
 )
 from models.types import micro_to_quantity
 
-#: Subscription event kinds that move a subscription to another plan version.
-VERSION_CHANGE_KINDS = ("upgrade", "downgrade", "migrate")
+#: Subscription event kinds that can change a subscription's terms (plan version, seats,
+#: billing interval) inside a period; an event that leaves them as they were changes nothing.
+VERSION_CHANGE_KINDS = ("upgrade", "downgrade", "migrate", "seat_change", "interval_change",
+                        "renewal")
 TRAILING_PERIODS = 3
 ANOMALY_DEFAULTS = {"change_pct": 30, "spike_factor": 3}
 
@@ -57,6 +59,7 @@ class BillableSubscription:
     started_on: date
     canceled_on: date | None
     plan_version_id: int
+    billing_interval: str = "month"
 
 
 def billable_condition(period: Period) -> list[sa.ColumnElement[bool]]:
@@ -85,7 +88,8 @@ def load_billable(session: Session, period: Period) -> list[BillableSubscription
     s, c = Subscription, Customer
     rows = session.execute(
         sa.select(s.id, s.customer_id, c.code, c.name, c.currency, c.region, c.segment,
-                  c.tax_exempt, s.seats, s.started_on, s.canceled_on, s.plan_version_id)
+                  c.tax_exempt, s.seats, s.started_on, s.canceled_on, s.plan_version_id,
+                  s.billing_interval)
         .join(c, c.id == s.customer_id).where(*billable_condition(period))
         .order_by(s.customer_id, s.id)).all()
     return [BillableSubscription(*r) for r in rows]
@@ -118,14 +122,16 @@ class BillRunInputs:
     rater: Rater = field(default_factory=Rater)
 
 
-def load_inputs(session: Session, period: Period, subs: list[BillableSubscription]
-                ) -> BillRunInputs:
+def load_inputs(session: Session, period: Period, subs: list[BillableSubscription], *,
+                lines_only: bool = False) -> BillRunInputs:
     """Load the inputs of a bill run for ``subs`` (bulk queries only).
 
     Args:
         session: any session.
         period: the billed period.
         subs: the subscriptions to bill (:func:`load_billable`).
+        lines_only: load only what the lines need (no invoice history or trailing usage,
+            which only the review flags read): a preview of one subscription's invoice.
 
     Returns:
         Version changes, prices, meters, tax rates, usage, invoice history, trailing usage and
@@ -135,19 +141,18 @@ def load_inputs(session: Session, period: Period, subs: list[BillableSubscriptio
     out.policy = AnomalyPolicy.from_setting(policy(session, "anomaly", ANOMALY_DEFAULTS))
     sub_ids = {s.id for s in subs}
     ev = SubscriptionEvent
-    for sid, on, frm, to in session.execute(
-            sa.select(ev.subscription_id, ev.occurred_on, ev.from_version_id, ev.to_version_id)
+    for sid, *change in session.execute(
+            sa.select(ev.subscription_id, ev.occurred_on, ev.from_version_id, ev.to_version_id,
+                      ev.seats_before, ev.seats_after, ev.interval_before, ev.interval_after)
             .where(ev.kind.in_(VERSION_CHANGE_KINDS), ev.occurred_on >= period.start,
-                   ev.occurred_on <= period.end, ev.to_version_id.is_not(None))
+                   ev.occurred_on <= period.end)
             .order_by(ev.occurred_on, ev.id)).all():
         if sid in sub_ids:
-            out.changes.setdefault(sid, []).append(VersionChange(on, frm, to))
+            out.changes.setdefault(sid, []).append(VersionChange(*change))
     versions = {s.plan_version_id for s in subs}
     for changes in out.changes.values():
         for c in changes:
-            versions.add(c.to_version_id)
-            if c.from_version_id:
-                versions.add(c.from_version_id)
+            versions.update(v for v in (c.from_version_id, c.to_version_id) if v)
     if versions:
         for p in session.execute(sa.select(Price).where(Price.plan_version_id.in_(versions))
                                  .order_by(Price.position, Price.id)).scalars():
@@ -164,15 +169,19 @@ def load_inputs(session: Session, period: Period, subs: list[BillableSubscriptio
     out.tax_rates = {r: rate for r, rate in session.execute(sa.select(TaxRate.region,
                                                                       TaxRate.rate))}
     _load_usage(session, out, subs)
-    _load_history(session, out, period)
-    _load_trailing(session, out, period, aggregation)
+    if not lines_only:
+        _load_history(session, out, period)
+        _load_trailing(session, out, period, aggregation)
     return out
 
 
 def _load_usage(session: Session, out: BillRunInputs, subs: list[BillableSubscription]) -> None:
     period = out.period
     customers = {s.customer_id for s in subs}
-    aggregates = aggregate_usage(session, period_start=period.start, period_end=period.end)
+    # A handful of customers (a preview, a small run) is read by id; a run reads everyone's.
+    few = sorted(customers) if len(customers) <= 100 else None
+    aggregates = aggregate_usage(session, period_start=period.start, period_end=period.end,
+                                 customer_ids=few)
     percentage_meters = {p.meter_id for prices in out.prices.values() for p in prices
                          if p.meter_id and p.charge_model == "percentage"}
     pairs = [k for k in aggregates if k[0] in customers and k[1] in percentage_meters]

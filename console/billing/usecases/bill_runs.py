@@ -228,7 +228,7 @@ def _terms(sub: BillableSubscription, inputs: BillRunInputs) -> SubscriptionTerm
         subscription_id=sub.id, currency=sub.currency, region=sub.region, segment=sub.segment,
         seats=sub.seats, started_on=sub.started_on, canceled_on=sub.canceled_on,
         current_version_id=sub.plan_version_id,
-        changes=tuple(inputs.changes.get(sub.id, ())))
+        changes=tuple(inputs.changes.get(sub.id, ())), interval=sub.billing_interval)
 
 
 @dataclass(frozen=True)

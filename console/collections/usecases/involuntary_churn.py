@@ -10,12 +10,12 @@
   the MRR it had).
 
 After each change the customer's status and MRR, and the month in the ``mrr_monthly``
-ledger, follow (:func:`refresh_customer`); each change writes its audit event.
+ledger, follow (:func:`console.customers.refresh_customer`); each change writes its audit event.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,45 +25,11 @@ from console.audit import record
 from console.collections.domain.dunning import canceled_notice, recovered_notice
 from console.collections.queries.receivables import open_minor
 from console.collections.usecases.notices import send_notice
-from console.customers import write_month
-from console.customers.domain.status import (
-    SubscriptionFacts,
-    customer_mrr_minor,
-    customer_status,
-    leading_plan_version_id,
-)
+from console.customers import refresh_customer
 from console.kernel.actor import Actor
 from console.kernel.conditional import try_conditional_update
 from console.money import format_minor
-from models import Customer, Invoice, Subscription, SubscriptionEvent
-
-
-def refresh_customer(session: Session, customer_id: int, *, on: date) -> Customer:
-    """Recompute a customer's status and MRR from their subscriptions and write the month of
-    ``on`` in the ``mrr_monthly`` ledger (the month's MRR after its events; no row at 0).
-
-    The rules are :mod:`console.customers.domain.status`.
-
-    Args:
-        session: the open unit of work.
-        customer_id: the customer.
-        on: a day of the ledger month to write.
-
-    Returns:
-        The customer, updated.
-    """
-    cust = session.get(Customer, customer_id)
-    subs = [SubscriptionFacts(s.status, s.mrr_minor, s.plan_version_id) for s in
-            session.execute(sa.select(Subscription)
-                            .where(Subscription.customer_id == customer_id)).scalars()]
-    mrr = customer_mrr_minor(subscriptions=subs)
-    cust.status = customer_status(subscriptions=subs, current=cust.status).value
-    cust.mrr_minor = mrr
-    cust.version += 1
-    write_month(session, customer_id=customer_id, month=on, mrr_minor=mrr,
-                currency=cust.currency,
-                plan_version_id=leading_plan_version_id(subscriptions=subs))
-    return cust
+from models import Invoice, Subscription, SubscriptionEvent
 
 
 def _snapshot(sub: Subscription) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from console.customers.domain.details import FIELDS, country_name
 from console.kernel.errors import NotFound
 from console.money import format_minor
 from models import (
@@ -24,6 +25,14 @@ from models import (
 )
 from models.db import read_session
 from models.types import micro_to_quantity, utcnow
+
+#: Subscription event kinds in plain words (the timeline).
+EVENT_WORDS = {
+    "new": "New", "upgrade": "Upgrade", "downgrade": "Downgrade", "renewal": "Renewal",
+    "lapse": "Lapsed", "cancel": "Canceled", "reactivate": "Reactivated", "migrate": "Migrated",
+    "seat_change": "Seats changed", "interval_change": "Billing interval changed",
+    "cancel_scheduled": "Cancellation scheduled", "cancel_undone": "Cancellation undone",
+}
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,11 @@ class CustomerDetail:
     currency: str
     status: str
     payment_terms: str
+    legal_name: str
+    address: str
+    tax_id: str
+    #: the billing details as the edit form fills them (field -> text)
+    form: dict[str, str]
     mrr: str
     credit_balance: str
     created: str
@@ -177,7 +191,8 @@ def customer_detail(session: Session, customer_id: int, *, usage_days: int = 90,
         if e.note:
             detail = f"{detail} · {e.note}"
         delta = e.mrr_delta_minor
-        timeline.append(TimelineItem(e.occurred_on.isoformat(), e.kind, detail,
+        timeline.append(TimelineItem(e.occurred_on.isoformat(),
+                                     EVENT_WORDS.get(e.kind, e.kind.replace("_", " ")), detail,
                                      ("+" if delta > 0 else "") + format_minor(delta, e.currency),
                                      e.churn_reason or ""))
     invoices = session.execute(sa.select(Invoice).where(Invoice.customer_id == c.id)
@@ -196,7 +211,13 @@ def customer_detail(session: Session, customer_id: int, *, usage_days: int = 90,
     return CustomerDetail(
         id=c.id, code=c.code, name=c.name, email=c.email, segment=c.segment, region=c.region,
         country=c.country, currency=cur, status=c.status,
-        payment_terms=f"Net {c.payment_terms_days}", mrr=format_minor(c.mrr_minor, cur),
+        payment_terms=f"Net {c.payment_terms_days}",
+        legal_name=c.legal_name or c.name,
+        address=", ".join(p for p in (c.address_line1, c.address_line2,
+                                      f"{c.postal_code} {c.city}".strip(),
+                                      country_name(c.country)) if p),
+        tax_id=c.tax_id or "—",
+        form={key: str(getattr(c, key)) for key in FIELDS}, mrr=format_minor(c.mrr_minor, cur),
         credit_balance=format_minor(c.credit_balance_minor, cur),
         created=c.created_at.strftime("%Y-%m-%d"), payment_terms_days=c.payment_terms_days,
         version=c.version,

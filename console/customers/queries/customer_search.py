@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from console.customers.domain.details import REGIONS, SEGMENTS
 from console.money import format_minor
 from models import Customer
 from models.db import read_session
@@ -24,8 +25,8 @@ SORTS = {
 
 #: The values each filter of the customers page offers.
 FILTER_CHOICES = {
-    "segment": ["smb", "mid_market", "enterprise"],
-    "region": ["na", "emea", "apac", "latam"],
+    "segment": list(SEGMENTS),
+    "region": list(REGIONS),
     "currency": ["USD", "EUR", "GBP"],
     "status": ["active", "past_due", "churned", "free"],
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from console.audit import record
+from console.customers.domain.details import ALLOWED_TERMS
 from console.customers.queries.customer_detail import get_customer
 from console.kernel.actor import Actor, actor_for
 from console.kernel.conditional import conditional_update
@@ -13,9 +14,6 @@ from console.kernel.errors import InvalidInput
 from console.kernel.permissions import require
 from console.kernel.roles import Permission
 from models.db import unit_of_work
-
-#: The payment terms (days) a customer may have.
-ALLOWED_TERMS = (0, 7, 15, 30, 45, 60, 90)
 
 
 def change_payment_terms(session: Session, *, customer_id: int, days: int, reason: str,

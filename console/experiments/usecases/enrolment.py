@@ -122,7 +122,8 @@ def _other_experiment(session: Session, exp: Experiment, customer_id: int) -> st
         .limit(1)).scalar_one_or_none()
 
 
-def assign(session: Session, experiment_id: int, customer_id: int) -> Assignment:
+def assign(session: Session, experiment_id: int, customer_id: int, *,
+           store: bool = True) -> Assignment:
     """Return the customer's arm, stored the first time (idempotent and sticky).
 
     A stored assignment is always returned as is. Otherwise the customer is enrolled only
@@ -134,6 +135,8 @@ def assign(session: Session, experiment_id: int, customer_id: int) -> Assignment
         session: the unit of work.
         experiment_id: the experiment.
         customer_id: the customer (its id is hashed with the experiment key).
+        store: store a new assignment (False: only say which arm it would be, e.g. for a
+            preview; nothing is written).
 
     Raises:
         NotFound: no such experiment or customer.
@@ -152,7 +155,8 @@ def assign(session: Session, experiment_id: int, customer_id: int) -> Assignment
     reason = _eligible_reason(session, exp, customer)
     if reason:
         return Assignment(exp.id, customer_id, None, None, None, reason=reason)
-    _lock_plan(session, exp.plan_id)
+    if store:
+        _lock_plan(session, exp.plan_id)
     other = _other_experiment(session, exp, customer_id)
     if other is not None:
         return Assignment(exp.id, customer_id, None, None, None,
@@ -160,6 +164,8 @@ def assign(session: Session, experiment_id: int, customer_id: int) -> Assignment
     arms = arms_of(session, exp.id)
     arm_name = assign_arm(exp.key, str(customer_id), _weights(arms))
     arm = next(a for a in arms if a.name == arm_name)
+    if not store:
+        return Assignment(exp.id, customer_id, arm.name, arm.id, arm.plan_version_id)
     inserted = _insert_ignore(session, [{"experiment_id": exp.id, "arm_id": arm.id,
                                          "customer_id": customer_id, "assigned_at": utcnow()}])
     stored = _stored(session, exp.id, customer_id)
@@ -219,18 +225,60 @@ def enroll_eligible(session: Session, experiment_id: int) -> Enrolment:
     return Enrolment(len(rows), int(skipped))
 
 
-def offered_version(session: Session, *, plan_id: int, customer_id: int) -> int | None:
+def offered_version(session: Session, *, plan_id: int, customer_id: int,
+                    store: bool = True) -> int | None:
     """Return the plan version a running experiment offers this customer (assigning if needed).
 
     The hook for sign-up and renewal flows: None when no running experiment on the plan
-    enrols the customer (the plan's published version applies then).
+    enrols the customer (the plan's published version applies then). A customer is in at
+    most one running experiment per plan (:func:`assign` skips the others).
+
+    Args:
+        session: the unit of work.
+        plan_id: the plan subscribed to or renewed on.
+        customer_id: the customer.
+        store: store the assignment (False for a preview: nothing is written).
     """
     running = session.execute(
         sa.select(Experiment.id).where(Experiment.plan_id == plan_id,
                                        Experiment.status == ExperimentStatus.RUNNING.value)
         .order_by(Experiment.id)).scalars().all()
     for experiment_id in running:
-        got = assign(session, experiment_id, customer_id)
+        got = assign(session, experiment_id, customer_id, store=store)
         if got.enrolled:
             return got.plan_version_id
+    return None
+
+
+def renewal_version(session: Session, *, plan_id: int, customer_id: int,
+                    current_version_id: int, store: bool = True) -> int | None:
+    """The plan version a subscription renews onto when an experiment says so (None: it keeps
+    its version).
+
+    * A running experiment on the plan that enrols the customer: their arm's version.
+    * A concluded experiment whose conclusion moves the losing arms at renewal
+      (``results["losers"] == "migrate"``): a customer of a losing arm still on that arm's
+      version moves to the winning arm's version.
+    """
+    offered = offered_version(session, plan_id=plan_id, customer_id=customer_id, store=store)
+    if offered is not None:
+        return offered if offered != current_version_id else None
+    rows = session.execute(
+        sa.select(Experiment.results, Experiment.winner_arm_id, ExperimentArm.id,
+                  ExperimentArm.plan_version_id)
+        .join(ExperimentAssignment, ExperimentAssignment.experiment_id == Experiment.id)
+        .join(ExperimentArm, ExperimentArm.id == ExperimentAssignment.arm_id)
+        .where(Experiment.plan_id == plan_id,
+               Experiment.status == ExperimentStatus.CONCLUDED.value,
+               ExperimentAssignment.customer_id == customer_id)
+        .order_by(Experiment.ended_at.desc(), Experiment.id.desc())).all()
+    for results, winner_id, arm_id, arm_version in rows:
+        if (results or {}).get("losers") != "migrate" or winner_id is None:
+            continue
+        if arm_id == winner_id or arm_version != current_version_id:
+            continue
+        winner_version = session.execute(sa.select(ExperimentArm.plan_version_id).where(
+            ExperimentArm.id == winner_id)).scalar_one_or_none()
+        if winner_version is not None and winner_version != current_version_id:
+            return int(winner_version)
     return None

@@ -102,9 +102,17 @@ def request_start(session: Session, *, experiment_id: int, actor: Actor, reason:
     return req
 
 
+#: What a conclusion does to the customers of the losing arms: they keep their version, or
+#: move to the winner's at their next renewal (console.experiments.renewal_version).
+LOSERS = ("keep", "migrate")
+
+
 def request_conclusion(session: Session, *, experiment_id: int, winner_arm: str, actor: Actor,
-                       reason: str) -> ApprovalRequest:
+                       reason: str, losers: str = "keep") -> ApprovalRequest:
     """Ask for approval to conclude with a winner (refused before the minimum sample).
+
+    ``losers``: ``keep`` (the losing arms' customers keep their version) or ``migrate`` (they
+    move to the winner's version at their next renewal).
 
     Raises:
         Conflict: not running or paused, a request is pending, or the sample is too small.
@@ -120,12 +128,15 @@ def request_conclusion(session: Session, *, experiment_id: int, winner_arm: str,
     winner = arms.get((winner_arm or "").strip())
     if winner is None:
         raise InvalidInput(f"Choose the winning arm ({', '.join(arms)}).")
+    if losers not in LOSERS:
+        raise InvalidInput("losers: choose keep or migrate (at their next renewal).")
     counts = assignment_counts(session, exp.id)
     refusal = sample_refusal(counts, minimum=exp.min_sample)
     if refusal:
         raise Conflict(refusal)
     req = _open_request(session, exp, kind=CONCLUDE, actor=actor, reason=reason, payload={
-        "key": exp.key, "winner": winner.name, "winner_arm_id": winner.id, "counts": counts})
+        "key": exp.key, "winner": winner.name, "winner_arm_id": winner.id, "counts": counts,
+        "losers": losers})
     record(session, actor=actor, action="experiment.conclude_requested", object_type=EXPERIMENT,
            object_id=exp.id, after={"status": exp.status, "approval_request_id": req.id,
                                     "winner": winner.name, "counts": counts}, reason=reason)
@@ -210,6 +221,7 @@ def approve_request(session: Session, *, request_id: int, actor: Actor, comment:
         raise Conflict(refusal)
     results = dict(exp.results or {})
     results["decision"] = req.reason
+    results["losers"] = (req.payload or {}).get("losers", "keep")
     before = move_experiment(session, exp, ExperimentStatus.CONCLUDED, winner_arm_id=winner_id,
                              ended_at=utcnow(), results=results)
     record(session, actor=actor, action="experiment.concluded", object_type=EXPERIMENT,
@@ -286,7 +298,7 @@ def request_start_as_user(user_id: int, experiment_id: int, *, reason: str, mont
 
 
 def request_conclusion_as_user(user_id: int, experiment_id: int, *, winner: str,
-                               reason: str) -> int:
+                               reason: str, losers: str = "keep") -> int:
     """Ask for approval to conclude with a winner, as the signed-in user.
 
     The public ``request_conclusion``.
@@ -299,7 +311,8 @@ def request_conclusion_as_user(user_id: int, experiment_id: int, *, winner: str,
     """
     with unit_of_work() as s:
         return request_conclusion(s, experiment_id=experiment_id, winner_arm=winner,
-                                  actor=actor_for(s, user_id), reason=reason).id
+                                  actor=actor_for(s, user_id), reason=reason,
+                                  losers=losers).id
 
 
 def approve(user_id: int, request_id: int, comment: str = "") -> str:

@@ -90,7 +90,7 @@ def test_detail_brings_everything_together(engine) -> None:
     with read_session(engine) as s:
         d = customer_detail(s, cid, today=date(2026, 11, 21))
         assert d.subscriptions[0].version == "Team v2" and d.subscriptions[0].seats == 3
-        assert d.timeline[0].kind == "new" and d.timeline[0].mrr_delta == "+$99.00"
+        assert d.timeline[0].kind == "New" and d.timeline[0].mrr_delta == "+$99.00"
         assert d.invoices[0].balance == "$100.00"
         assert d.disputes[0].reason == "usage disagreement"
         assert d.usage[0].quantity == 1.5 and d.usage[0].meter == "API calls"

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from alembic.script import ScriptDirectory
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -62,7 +63,7 @@ def test_ready_when_the_database_is_at_the_head_revision(engine) -> None:
     resp = _client().get("/ready")
     assert resp.status_code == 200
     assert resp.json() == {"status": "ready", "reason": f"database at revision {head_revision()}"}
-    assert head_revision() == "0004"
+    assert head_revision() == _scripts().get_current_head()
 
 
 @pytest.mark.parametrize("url", ["postgresql+psycopg://postgres@127.0.0.1:1/console",
@@ -88,14 +89,20 @@ def _behind_urls(tmp_path) -> list[str]:
     return urls
 
 
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config("sqlite://"))
+
+
 def test_not_ready_when_the_database_is_one_migration_behind(tmp_path, use_url) -> None:
+    head = _scripts().get_current_head()
+    behind = _scripts().get_revision(head).down_revision
     for url in _behind_urls(tmp_path):
-        command.upgrade(alembic_config(url), "0003")
+        command.upgrade(alembic_config(url), behind)
         use_url(url)
         resp = _client().get("/ready")
         assert resp.status_code == 503, url
-        assert resp.json()["reason"] == ("the database schema is at revision 0003, the code "
-                                         "needs 0004: run `python -m console migrate`")
+        assert resp.json()["reason"] == (f"the database schema is at revision {behind}, the "
+                                         f"code needs {head}: run `python -m console migrate`")
         command.upgrade(alembic_config(url), "head")
         assert _client().get("/ready").status_code == 200, url
         reset_engine()

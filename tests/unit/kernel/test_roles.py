@@ -33,6 +33,16 @@ READS = [P.VIEW_CUSTOMERS, P.VIEW_CATALOG, P.VIEW_INVOICES, P.VIEW_DISPUTES,
     (Role.SUPPORT, P.ISSUE_CREDIT_NOTES, False),
     (Role.SUPPORT, P.APPROVE_CREDITS, False),
     (Role.SUPPORT, P.VIEW_KPIS, False),
+    (Role.FINANCE, P.MANAGE_CUSTOMERS, True),
+    (Role.ADMIN, P.MANAGE_CUSTOMERS, True),
+    (Role.SUPPORT, P.MANAGE_CUSTOMERS, False),
+    (Role.VIEWER, P.MANAGE_CUSTOMERS, False),
+    (Role.FINANCE, P.CHANGE_SUBSCRIPTIONS, True),
+    (Role.SUPPORT, P.CHANGE_SUBSCRIPTIONS, True),
+    (Role.ADMIN, P.CHANGE_SUBSCRIPTIONS, False),
+    (Role.MONETIZATION_LEAD, P.CHANGE_SUBSCRIPTIONS, False),
+    (Role.FINANCE, P.APPROVE_SUBSCRIPTION_CHANGES, True),
+    (Role.SUPPORT, P.APPROVE_SUBSCRIPTION_CHANGES, False),
 ])
 def test_role_grants(role: Role, permission: P, allowed: bool) -> None:
     assert can([role], permission) is allowed

@@ -1,0 +1,1 @@
+"""Writes of the subscriptions area: changes, approvals, renewals, the ledger's months."""
