@@ -8,7 +8,7 @@
 * ``subscription_event``: seats and billing interval before and after the event, so the bill run
   can split a period by seats and interval as it does by plan version.
 
-Revision ID: 0007
+Revision ID: 0005
 Revises: 0004
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0007'
+revision: str = '0005'
 down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
